@@ -1,0 +1,48 @@
+# ghostscope: build, test and benchmark entry points. Every target that needs tools runs
+# scripts/ensure-deps.sh first (idempotent: silent when everything is there).
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := test
+
+# The project's Deno: `deno` on PATH if 2.x, else .tools/deno (installed by `make deps`).
+DENO ?= $(CURDIR)/scripts/deno
+export DENO
+
+FIXTURES_DIR := tests/fixtures
+DEMO_SCRIPT := trace handle_request { print "request #{} of {} bytes served by pid {}", id, len, $$pid; }
+DEMO_DURATION ?= 5
+
+.PHONY: deps fixtures check test demo build bench clean shellcheck
+
+deps:
+	@scripts/ensure-deps.sh
+
+fixtures: deps
+	@$(MAKE) --no-print-directory -s -C $(FIXTURES_DIR)
+
+check: deps
+	$(DENO) fmt --check
+	$(DENO) lint
+	$(DENO) check main.ts .
+
+# deno test's own summary is "ok | N passed | M failed (..)"; the last line repeats it in the
+# plain "N passed, M failed, K skipped" form.
+test: deps fixtures check
+	@scripts/run-tests.sh
+
+demo: deps fixtures
+	@scripts/demo.sh '$(DEMO_SCRIPT)' $(DEMO_DURATION)
+
+build: deps
+	@scripts/build.sh
+
+bench: deps fixtures
+	$(DENO) run -A bench/run.ts $(BENCH_ARGS)
+
+shellcheck:
+	@scripts/ensure-deps.sh shellcheck
+	shellcheck -x scripts/*.sh scripts/deno .ci/run
+
+clean:
+	@$(MAKE) --no-print-directory -s -C $(FIXTURES_DIR) clean
+	rm -rf dist bench/out

@@ -1,0 +1,64 @@
+/**
+ * Specs of the maps shared by every trace program: the `events` ring buffer that carries the
+ * wire-format records (see `wire.ts`) and the per-CPU `lost` counter that counts records the ring
+ * had no room for. `ffi/` creates them from these specs; program builders refer to them by name.
+ * @module
+ */
+
+/** Kernel map types used here (values of `enum bpf_map_type`). */
+export enum MapKind {
+  Hash = 1,
+  Array = 2,
+  PercpuHash = 5,
+  PercpuArray = 6,
+  Ringbuf = 27,
+}
+
+/** What it takes to create a map. */
+export interface MapSpec {
+  /** Map name (kernel keeps at most 15 characters). */
+  name: string;
+  /** Kernel map type: a {@link MapKind} value (typed `number` so it fits ffi's own enum). */
+  type: number;
+  /** Key size in bytes (0 for a ring buffer). */
+  keySize: number;
+  /** Value size in bytes (0 for a ring buffer). */
+  valueSize: number;
+  /** Entry count; for a ring buffer, the data area size in bytes. */
+  maxEntries: number;
+}
+
+/** Name of the ring buffer carrying trace events. */
+export const EVENTS_MAP = "events";
+/** Name of the per-CPU array counting events dropped because the ring was full. */
+export const LOST_MAP = "lost";
+
+/** Page size of the supported architecture (x86_64). */
+export const PAGE_SIZE = 4096;
+/** Default ring buffer size: 4 MiB. */
+export const DEFAULT_RINGBUF_SIZE = 4 * 1024 * 1024;
+
+/** Raised for an invalid map size. */
+export class MapSpecError extends Error {
+  override name = "MapSpecError";
+}
+
+/** True if `n` is a power of two no smaller than a page (what the kernel accepts for a ring). */
+export function isValidRingbufSize(n: number): boolean {
+  return Number.isInteger(n) && n >= PAGE_SIZE && n <= 2 ** 31 && (n & (n - 1)) === 0;
+}
+
+/** The `events` ring buffer; `size` must be a power of two of at least one page. */
+export function eventsMapSpec(size: number = DEFAULT_RINGBUF_SIZE): MapSpec {
+  if (!isValidRingbufSize(size)) {
+    throw new MapSpecError(
+      `ring buffer size ${size} must be a power of two between ${PAGE_SIZE} and 2^31 bytes`,
+    );
+  }
+  return { name: EVENTS_MAP, type: MapKind.Ringbuf, keySize: 0, valueSize: 0, maxEntries: size };
+}
+
+/** The `lost` counter: PERCPU_ARRAY, one entry, u32 key, u64 value. Sum over CPUs to read it. */
+export function lostMapSpec(): MapSpec {
+  return { name: LOST_MAP, type: MapKind.PercpuArray, keySize: 4, valueSize: 8, maxEntries: 1 };
+}

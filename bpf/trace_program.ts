@@ -1,0 +1,636 @@
+/**
+ * Builds the uprobe program of one `trace` block (BPF_PROG_TYPE_KPROBE, ctx = `struct pt_regs *`)
+ * from the compiler's IR ({@link IrTrace}).
+ *
+ * Program shape:
+ *
+ * 1. prologue: `r6 = ctx`; task filter ({@link TaskFilter}); cache `pid_tgid` / pid-namespace
+ *    info in fixed stack slots when the body needs them;
+ * 2. the statements; each executed `print` reserves one fixed-size ring record
+ *    (`bpf_ringbuf_reserve`), fills the header and value records (see `wire.ts`) and submits it
+ *    with an adaptive wake-up: FORCE_WAKEUP once `bpf_ringbuf_query(AVAIL_DATA)` reaches the
+ *    threshold, NO_WAKEUP otherwise (userspace polls with a short timeout, so latency stays
+ *    bounded while a busy probe does not pay one wake-up per event). A failed reservation
+ *    increments the per-CPU `lost` counter and the program goes on;
+ * 3. `return 0`.
+ *
+ * Register discipline (so the verifier's view is easy to reason about):
+ * - R6 = ctx for the whole program; R7 = the reserved ring record inside a `print`;
+ * - R9 = status of the expression being evaluated (only in expressions containing reads);
+ * - expressions evaluate into R0 with R1-R5 as scratch; any intermediate value that must survive
+ *   a helper call or a sub-expression is spilled to an 8-byte stack slot ({@link StackFrame});
+ * - `let` variables live in stack slots (plus a status slot when their value can fail).
+ *
+ * Fixed stack slots: -8 `pid_tgid`, -16 `struct bpf_pidns_info`, -24 the `lost` map key, -32 the
+ * destination of user-memory reads.
+ * @module
+ */
+
+import { Assembler, JmpOp, Reg, Size } from "./asm.ts";
+import { BpfHelper, PIDNS_INFO_SIZE, RingbufFlag, RingbufQuery } from "./helpers.ts";
+import {
+  type IrArithOp,
+  IrBuiltin,
+  type IrCompareOp,
+  type IrExpr,
+  type IrPrintArg,
+  type IrStmt,
+  type IrTrace,
+  walkExpr,
+  walkStmts,
+} from "./ir.ts";
+import { DEFAULT_RINGBUF_SIZE, EVENTS_MAP, LOST_MAP } from "./maps.ts";
+import { StackFrame } from "./stack_frame.ts";
+import type { PidView, TaskFilter } from "./task_filter.ts";
+import { sameNs } from "./task_filter.ts";
+import {
+  eventLayout,
+  HeaderOffset,
+  SCALAR_LEN,
+  VALUE_HEADER_SIZE,
+  valueHeaderWord,
+  ValueHeaderOffset,
+  ValueStatus,
+  ValueType,
+} from "./wire.ts";
+
+/** Options of {@link buildTraceProgram}. */
+export interface TraceProgramOptions {
+  /** Which tasks the program keeps. */
+  filter: TaskFilter;
+  /** Which pid numbers `$pid` / `$tid` report. */
+  pidView: PidView;
+  /** Size of the `events` ring in bytes (default 4 MiB); sets the default wake-up threshold. */
+  ringbufSize?: number;
+  /** Bytes waiting in the ring from which a submit forces a wake-up (default ring size / 8). */
+  wakeupThreshold?: number;
+}
+
+/** Raised when the IR cannot be turned into a valid program (bad operand, stack too large...). */
+export class ProgramBuildError extends Error {
+  override name = "ProgramBuildError";
+}
+
+/** Size of `struct pt_regs` on x86_64 (21 u64 fields). */
+export const PT_REGS_SIZE = 168;
+
+const SLOT_PID_TGID = -8;
+const SLOT_NS_INFO = -16; // struct bpf_pidns_info { u32 pid; u32 tgid; }
+const NS_INFO_PID = SLOT_NS_INFO;
+const NS_INFO_TGID = SLOT_NS_INFO + 4;
+const SLOT_LOST_KEY = -24;
+const SLOT_READ = -32;
+const RESERVED_STACK = 32;
+
+const S32_MIN = -0x8000_0000n;
+const S32_MAX = 0x7fff_ffffn;
+
+const LABEL_EXIT = "exit";
+
+/** Where a `let` variable lives. */
+interface VarSlot {
+  slot: number;
+  /** Status slot, present when the value can carry a failure status. */
+  statusSlot?: number;
+}
+
+/** Fits a 64-bit constant into a sign-extended 32-bit immediate, or undefined. */
+function asImm(v: bigint): number | undefined {
+  const s = BigInt.asIntN(64, v);
+  return s >= S32_MIN && s <= S32_MAX ? Number(s) : undefined;
+}
+
+/**
+ * Build the program of one trace block. The returned {@link Assembler} references the maps
+ * {@link EVENTS_MAP} and {@link LOST_MAP} by name (only if the block prints); call
+ * `assemble({ events: fd, lost: fd })` to get the instructions.
+ */
+export function buildTraceProgram(trace: IrTrace, opts: TraceProgramOptions): Assembler {
+  return new TraceCodegen(trace, opts).build();
+}
+
+class TraceCodegen {
+  readonly a = new Assembler();
+  readonly frame = new StackFrame(RESERVED_STACK);
+  readonly vars = new Map<number, VarSlot>();
+  readonly trace: IrTrace;
+  readonly opts: TraceProgramOptions;
+  readonly threshold: number;
+  #labelSeq = 0;
+
+  constructor(trace: IrTrace, opts: TraceProgramOptions) {
+    this.trace = trace;
+    this.opts = opts;
+    const ring = opts.ringbufSize ?? DEFAULT_RINGBUF_SIZE;
+    this.threshold = opts.wakeupThreshold ?? Math.max(1, Math.floor(ring / 8));
+    if (!Number.isInteger(this.threshold) || this.threshold < 0 || this.threshold > 0x7fff_ffff) {
+      throw new ProgramBuildError(`wake-up threshold ${this.threshold} out of range`);
+    }
+  }
+
+  #label(what: string): string {
+    return `${what}_${this.#labelSeq++}`;
+  }
+
+  build(): Assembler {
+    const used = new Set<IrBuiltin>();
+    let prints = 0;
+    walkStmts(this.trace.body, {
+      stmt: (s) => {
+        if (s.kind === "print") prints++;
+      },
+      expr: (e) => {
+        if (e.kind === "builtin") used.add(e.builtin);
+      },
+    });
+    const view = this.opts.pidView;
+    const needsNsInfo = view.kind === "ns" && (used.has(IrBuiltin.Pid) || used.has(IrBuiltin.Tid));
+    const needsPidTgid = prints > 0 || used.has(IrBuiltin.HostPid) ||
+      used.has(IrBuiltin.HostTid) ||
+      (view.kind === "host" && (used.has(IrBuiltin.Pid) || used.has(IrBuiltin.Tid)));
+
+    const a = this.a;
+    a.mov64(Reg.R6, Reg.R1);
+    const filter = this.opts.filter;
+    let havePidTgid = false;
+    let haveNsInfo = false;
+    switch (filter.kind) {
+      case "none":
+        break;
+      case "host-tgid":
+        a.call(BpfHelper.GetCurrentPidTgid);
+        if (needsPidTgid) a.stx(Size.DW, Reg.R10, SLOT_PID_TGID, Reg.R0);
+        havePidTgid = true;
+        a.rsh64(Reg.R0, 32);
+        a.jmp(JmpOp.Jne, Reg.R0, this.#tgidImm(filter.tgid), LABEL_EXIT);
+        break;
+      case "ns-tgid":
+        this.#callNsInfo(filter.ns.dev, filter.ns.ino);
+        a.jmp(JmpOp.Jne, Reg.R0, 0, LABEL_EXIT);
+        a.ldx(Size.W, Reg.R1, Reg.R10, NS_INFO_TGID);
+        a.jmp(JmpOp.Jne, Reg.R1, this.#tgidImm(filter.tgid), LABEL_EXIT);
+        haveNsInfo = view.kind === "ns" && sameNs(view.ns, filter.ns);
+        break;
+    }
+    if (needsPidTgid && !havePidTgid) {
+      a.call(BpfHelper.GetCurrentPidTgid);
+      a.stx(Size.DW, Reg.R10, SLOT_PID_TGID, Reg.R0);
+    }
+    if (needsNsInfo && !haveNsInfo && view.kind === "ns") {
+      // Outside the namespace the helper fails and zeroes the info; zero it ourselves too so
+      // `$pid` / `$tid` are 0 there whatever the kernel version does.
+      this.#callNsInfo(view.ns.dev, view.ns.ino);
+      const ok = this.#label("nsinfo_ok");
+      a.jmp(JmpOp.Jeq, Reg.R0, 0, ok);
+      a.st(Size.DW, Reg.R10, SLOT_NS_INFO, 0);
+      a.label(ok);
+    }
+
+    this.#block(this.trace.body);
+
+    a.label(LABEL_EXIT);
+    a.mov64(Reg.R0, 0);
+    a.exit();
+    return a;
+  }
+
+  #tgidImm(tgid: number): number {
+    if (!Number.isInteger(tgid) || tgid < 0 || tgid > 0x7fff_ffff) {
+      throw new ProgramBuildError(`filter tgid ${tgid} out of range`);
+    }
+    return tgid;
+  }
+
+  /** `r0 = bpf_get_ns_current_pid_tgid(dev, ino, r10 + SLOT_NS_INFO, 8)`. */
+  #callNsInfo(dev: bigint, ino: bigint): void {
+    this.a.ldImm64(Reg.R1, dev)
+      .ldImm64(Reg.R2, ino)
+      .mov64(Reg.R3, Reg.R10)
+      .add64(Reg.R3, SLOT_NS_INFO)
+      .mov64(Reg.R4, PIDNS_INFO_SIZE)
+      .call(BpfHelper.GetNsCurrentPidTgid);
+  }
+
+  // ------------------------------------------------------------------ statements
+
+  #block(body: readonly IrStmt[]): void {
+    const mark = this.frame.mark();
+    const declared: number[] = [];
+    for (const s of body) {
+      switch (s.kind) {
+        case "let":
+          this.#let(s.id, s.value);
+          declared.push(s.id);
+          break;
+        case "print":
+          this.#print(s.printId, s.args);
+          break;
+        case "if":
+          this.#if(s.cond, s.then, s.else);
+          break;
+      }
+    }
+    for (const id of declared) this.vars.delete(id);
+    this.frame.release(mark);
+  }
+
+  #let(id: number, value: IrExpr): void {
+    if (this.vars.has(id)) throw new ProgramBuildError(`variable #${id} bound twice`);
+    const fallible = this.#fallible(value);
+    if (fallible) this.a.mov64(Reg.R9, 0);
+    this.#expr(value);
+    const slot = this.frame.alloc();
+    this.a.stx(Size.DW, Reg.R10, slot, Reg.R0);
+    const v: VarSlot = { slot };
+    if (fallible) {
+      v.statusSlot = this.frame.alloc();
+      this.a.stx(Size.DW, Reg.R10, v.statusSlot, Reg.R9);
+    }
+    this.vars.set(id, v);
+  }
+
+  #if(cond: IrExpr, then: readonly IrStmt[], otherwise: readonly IrStmt[]): void {
+    const a = this.a;
+    const elseL = this.#label("else");
+    const endL = this.#label("endif");
+    const fallible = this.#fallible(cond);
+    if (fallible) a.mov64(Reg.R9, 0);
+    this.#expr(cond);
+    // A condition whose reads failed is skipped like a false one (soft abort).
+    if (fallible) a.jmp(JmpOp.Jne, Reg.R9, 0, elseL);
+    a.jmp(JmpOp.Jeq, Reg.R0, 0, elseL);
+    this.#block(then);
+    if (otherwise.length > 0) a.ja(endL);
+    a.label(elseL);
+    if (otherwise.length > 0) {
+      this.#block(otherwise);
+      a.label(endL);
+    }
+  }
+
+  #print(printId: number, args: readonly IrPrintArg[]): void {
+    const a = this.a;
+    for (const arg of args) {
+      if (arg.type === ValueType.Str || arg.type === ValueType.Bytes) {
+        throw new ProgramBuildError(`print argument of type ${ValueType[arg.type]} not supported yet`);
+      }
+    }
+    const layout = eventLayout(args.map(() => SCALAR_LEN));
+    const okL = this.#label("reserved");
+    const endL = this.#label("print_end");
+
+    a.ldMap(Reg.R1, EVENTS_MAP)
+      .mov64(Reg.R2, layout.size)
+      .mov64(Reg.R3, 0)
+      .call(BpfHelper.RingbufReserve)
+      .jmp(JmpOp.Jne, Reg.R0, 0, okL);
+    // Ring full: count the loss (per-CPU counter) and carry on with the next statement.
+    a.st(Size.W, Reg.R10, SLOT_LOST_KEY, 0)
+      .ldMap(Reg.R1, LOST_MAP)
+      .mov64(Reg.R2, Reg.R10)
+      .add64(Reg.R2, SLOT_LOST_KEY)
+      .call(BpfHelper.MapLookupElem)
+      .jmp(JmpOp.Jeq, Reg.R0, 0, endL)
+      .mov64(Reg.R1, 1)
+      .atomicAdd(Size.DW, Reg.R0, 0, Reg.R1)
+      .ja(endL);
+
+    a.label(okL).mov64(Reg.R7, Reg.R0);
+    // header
+    a.st(Size.W, Reg.R7, HeaderOffset.TraceId, this.trace.traceId)
+      .st(Size.W, Reg.R7, HeaderOffset.PrintId, printId)
+      .call(BpfHelper.KtimeGetNs)
+      .stx(Size.DW, Reg.R7, HeaderOffset.KtimeNs, Reg.R0)
+      .ldx(Size.DW, Reg.R1, Reg.R10, SLOT_PID_TGID)
+      .stx(Size.W, Reg.R7, HeaderOffset.HostTid, Reg.R1)
+      .rsh64(Reg.R1, 32)
+      .stx(Size.W, Reg.R7, HeaderOffset.HostTgid, Reg.R1);
+    // values
+    args.forEach((arg, i) => {
+      const off = layout.valueOffsets[i];
+      const fallible = this.#fallible(arg.expr);
+      if (fallible) a.mov64(Reg.R9, 0);
+      this.#expr(arg.expr);
+      a.st(Size.DW, Reg.R7, off, valueHeaderWord(arg.type, ValueStatus.Ok, SCALAR_LEN));
+      if (fallible) a.stx(Size.B, Reg.R7, off + ValueHeaderOffset.Status, Reg.R9);
+      a.stx(Size.DW, Reg.R7, off + VALUE_HEADER_SIZE, Reg.R0);
+    });
+    // adaptive wake-up
+    const submitL = this.#label("submit");
+    a.ldMap(Reg.R1, EVENTS_MAP)
+      .mov64(Reg.R2, RingbufQuery.AvailData)
+      .call(BpfHelper.RingbufQuery)
+      .mov64(Reg.R2, RingbufFlag.NoWakeup)
+      .jmp(JmpOp.Jlt, Reg.R0, this.threshold, submitL)
+      .mov64(Reg.R2, RingbufFlag.ForceWakeup)
+      .label(submitL)
+      .mov64(Reg.R1, Reg.R7)
+      .call(BpfHelper.RingbufSubmit)
+      .label(endL);
+  }
+
+  // ------------------------------------------------------------------ expressions
+
+  /** True if evaluating `e` can produce a non-Ok status. */
+  #fallible(e: IrExpr): boolean {
+    let f = false;
+    walkExpr(e, (x) => {
+      if (x.kind === "read" || x.kind === "unavailable") f = true;
+      else if (x.kind === "var" && this.vars.get(x.id)?.statusSlot !== undefined) f = true;
+    });
+    return f;
+  }
+
+  /** Can be loaded into any register without a helper call or scratch registers. */
+  #isLeaf(e: IrExpr): boolean {
+    switch (e.kind) {
+      case "const":
+        return true;
+      case "var":
+        return this.vars.get(e.id)?.statusSlot === undefined;
+      case "builtin":
+        return e.builtin !== IrBuiltin.Timestamp;
+      case "ctx":
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** Load a leaf (see {@link TraceCodegen.#isLeaf}) into `reg`. */
+  #leaf(e: IrExpr, reg: Reg): void {
+    const a = this.a;
+    switch (e.kind) {
+      case "const": {
+        const imm = asImm(e.value);
+        if (imm !== undefined) a.mov64(reg, imm);
+        else a.ldImm64(reg, e.value);
+        return;
+      }
+      case "var":
+        a.ldx(Size.DW, reg, Reg.R10, this.#var(e.id).slot);
+        return;
+      case "ctx":
+        if (!Number.isInteger(e.offset) || e.offset < 0 || e.offset % 8 !== 0 ||
+          e.offset + 8 > PT_REGS_SIZE) {
+          throw new ProgramBuildError(`pt_regs offset ${e.offset} is not a u64 field`);
+        }
+        a.ldx(Size.DW, reg, Reg.R6, e.offset);
+        return;
+      case "builtin": {
+        const nsView = this.opts.pidView.kind === "ns";
+        switch (e.builtin) {
+          case IrBuiltin.Pid:
+            if (nsView) a.ldx(Size.W, reg, Reg.R10, NS_INFO_TGID);
+            else a.ldx(Size.DW, reg, Reg.R10, SLOT_PID_TGID).rsh64(reg, 32);
+            return;
+          case IrBuiltin.Tid:
+            if (nsView) a.ldx(Size.W, reg, Reg.R10, NS_INFO_PID);
+            else a.ldx(Size.W, reg, Reg.R10, SLOT_PID_TGID);
+            return;
+          case IrBuiltin.HostPid:
+            a.ldx(Size.DW, reg, Reg.R10, SLOT_PID_TGID).rsh64(reg, 32);
+            return;
+          case IrBuiltin.HostTid:
+            a.ldx(Size.W, reg, Reg.R10, SLOT_PID_TGID);
+            return;
+        }
+      }
+    }
+    throw new ProgramBuildError(`not a leaf expression: ${e.kind}`);
+  }
+
+  #var(id: number): VarSlot {
+    const v = this.vars.get(id);
+    if (!v) throw new ProgramBuildError(`variable #${id} used outside of its scope`);
+    return v;
+  }
+
+  /** Record `status` in R9 unless an earlier failure is already there (the first one wins). */
+  #setStatus(status: ValueStatus | Reg): void {
+    const skip = this.#label("status_kept");
+    this.a.jmp(JmpOp.Jne, Reg.R9, 0, skip).mov64(Reg.R9, status).label(skip);
+  }
+
+  /** Evaluate `e` into R0 (R1-R5 clobbered; R9 updated if `e` is fallible). */
+  #expr(e: IrExpr): void {
+    const a = this.a;
+    switch (e.kind) {
+      case "const":
+      case "ctx":
+        return this.#leaf(e, Reg.R0);
+      case "builtin":
+        if (e.builtin === IrBuiltin.Timestamp) {
+          a.call(BpfHelper.KtimeGetNs);
+          return;
+        }
+        return this.#leaf(e, Reg.R0);
+      case "var": {
+        const v = this.#var(e.id);
+        a.ldx(Size.DW, Reg.R0, Reg.R10, v.slot);
+        if (v.statusSlot !== undefined) {
+          a.ldx(Size.DW, Reg.R1, Reg.R10, v.statusSlot);
+          this.#setStatus(Reg.R1);
+        }
+        return;
+      }
+      case "unary":
+        this.#expr(e.operand);
+        if (e.op === "neg") {
+          a.neg64(Reg.R0);
+        } else {
+          const done = this.#label("not");
+          a.mov64(Reg.R1, Reg.R0).mov64(Reg.R0, 1).jmp(JmpOp.Jeq, Reg.R1, 0, done)
+            .mov64(Reg.R0, 0).label(done);
+        }
+        return;
+      case "arith":
+        return this.#arith(e.op, e.signed, e.left, e.right);
+      case "compare":
+        return this.#compare(e.op, e.signed, e.left, e.right);
+      case "logical": {
+        const shortL = this.#label(e.op);
+        const endL = this.#label(`${e.op}_end`);
+        const jump = e.op === "and" ? JmpOp.Jeq : JmpOp.Jne;
+        const shortValue = e.op === "and" ? 0 : 1;
+        this.#expr(e.left);
+        a.jmp(jump, Reg.R0, 0, shortL);
+        this.#expr(e.right);
+        a.jmp(jump, Reg.R0, 0, shortL)
+          .mov64(Reg.R0, 1 - shortValue)
+          .ja(endL)
+          .label(shortL)
+          .mov64(Reg.R0, shortValue)
+          .label(endL);
+        return;
+      }
+      case "read":
+        return this.#read(e.addr, e.size, e.signed);
+      case "extend":
+        this.#expr(e.operand);
+        return this.#extend(e.bits, e.signed);
+      case "unavailable":
+        a.mov64(Reg.R0, 0);
+        this.#setStatus(e.status);
+        return;
+    }
+  }
+
+  /**
+   * Evaluate `left` into R0 and make `right` available as the returned operand: an immediate,
+   * or R1. `needReg` forces R1.
+   */
+  #operands(left: IrExpr, right: IrExpr, needReg: boolean): Reg | number {
+    const a = this.a;
+    if (right.kind === "const" && !needReg) {
+      const imm = asImm(right.value);
+      if (imm !== undefined) {
+        this.#expr(left);
+        return imm;
+      }
+    }
+    if (this.#isLeaf(right)) {
+      this.#expr(left);
+      this.#leaf(right, Reg.R1);
+      return Reg.R1;
+    }
+    this.#expr(left);
+    const mark = this.frame.mark();
+    const tmp = this.frame.alloc();
+    a.stx(Size.DW, Reg.R10, tmp, Reg.R0);
+    this.#expr(right);
+    a.mov64(Reg.R1, Reg.R0).ldx(Size.DW, Reg.R0, Reg.R10, tmp);
+    this.frame.release(mark);
+    return Reg.R1;
+  }
+
+  #arith(op: IrArithOp, signed: boolean, l: IrExpr, r: IrExpr): void {
+    const a = this.a;
+    const isDiv = op === "div" || op === "mod";
+    let rhs = this.#operands(l, r, isDiv);
+    if ((op === "shl" || op === "shr") && typeof rhs === "number" && (rhs < 0 || rhs > 63)) {
+      a.mov64(Reg.R1, rhs);
+      rhs = Reg.R1;
+    }
+    switch (op) {
+      case "add":
+        a.add64(Reg.R0, rhs);
+        return;
+      case "sub":
+        a.sub64(Reg.R0, rhs);
+        return;
+      case "mul":
+        a.mul64(Reg.R0, rhs);
+        return;
+      case "and":
+        a.and64(Reg.R0, rhs);
+        return;
+      case "or":
+        a.or64(Reg.R0, rhs);
+        return;
+      case "xor":
+        a.xor64(Reg.R0, rhs);
+        return;
+      case "shl":
+        a.lsh64(Reg.R0, rhs);
+        return;
+      case "shr":
+        if (signed) a.arsh64(Reg.R0, rhs);
+        else a.rsh64(Reg.R0, rhs);
+        return;
+      case "div":
+      case "mod":
+        if (!signed) {
+          // BPF semantics: x / 0 = 0, x % 0 = x (the divisor is a register, so the verifier
+          // accepts a run-time zero).
+          if (op === "div") a.div64(Reg.R0, Reg.R1);
+          else a.mod64(Reg.R0, Reg.R1);
+          return;
+        }
+        return this.#signedDivMod(op);
+    }
+  }
+
+  /**
+   * Signed R0 = R0 / R1 or R0 % R1 with C truncation semantics, built from the unsigned
+   * instructions (works on kernels without `sdiv`): divide magnitudes, then fix the sign
+   * (quotient negative iff the signs differ; remainder takes the dividend's sign).
+   * Zero divisor: quotient 0, remainder = dividend (consistent with the unsigned rule).
+   */
+  #signedDivMod(op: "div" | "mod"): void {
+    const a = this.a;
+    const l1 = this.#label("sdiv_a");
+    const l2 = this.#label("sdiv_b");
+    const l3 = this.#label("sdiv_sign");
+    a.mov64(Reg.R2, 0)
+      .jmp(JmpOp.Jsge, Reg.R0, 0, l1)
+      .neg64(Reg.R0)
+      .mov64(Reg.R2, 1)
+      .label(l1)
+      .jmp(JmpOp.Jsge, Reg.R1, 0, l2)
+      .neg64(Reg.R1);
+    if (op === "div") a.xor64(Reg.R2, 1);
+    a.label(l2);
+    if (op === "div") a.div64(Reg.R0, Reg.R1);
+    else a.mod64(Reg.R0, Reg.R1);
+    a.jmp(JmpOp.Jeq, Reg.R2, 0, l3).neg64(Reg.R0).label(l3);
+  }
+
+  #compare(op: IrCompareOp, signed: boolean, l: IrExpr, r: IrExpr): void {
+    const a = this.a;
+    const rhs = this.#operands(l, r, false);
+    const jop: JmpOp = {
+      eq: JmpOp.Jeq,
+      ne: JmpOp.Jne,
+      lt: signed ? JmpOp.Jslt : JmpOp.Jlt,
+      le: signed ? JmpOp.Jsle : JmpOp.Jle,
+      gt: signed ? JmpOp.Jsgt : JmpOp.Jgt,
+      ge: signed ? JmpOp.Jsge : JmpOp.Jge,
+    }[op];
+    const done = this.#label("cmp");
+    a.mov64(Reg.R2, Reg.R0)
+      .mov64(Reg.R0, 1)
+      .jmp(jop, Reg.R2, rhs, done)
+      .mov64(Reg.R0, 0)
+      .label(done);
+  }
+
+  /** Keep the low `bits` of R0, zero- or sign-extended. */
+  #extend(bits: number, signed: boolean): void {
+    const a = this.a;
+    if (bits === 32 && !signed) {
+      a.mov32(Reg.R0, Reg.R0);
+      return;
+    }
+    const shift = 64 - bits;
+    a.lsh64(Reg.R0, shift);
+    if (signed) a.arsh64(Reg.R0, shift);
+    else a.rsh64(Reg.R0, shift);
+  }
+
+  /** R0 = *(size *)addr from user memory, with NullDeref / ReadError in R9. */
+  #read(addr: IrExpr, size: 1 | 2 | 4 | 8, signed: boolean): void {
+    const a = this.a;
+    const nonNull = this.#label("read_addr");
+    const ok = this.#label("read_ok");
+    const end = this.#label("read_end");
+    this.#expr(addr);
+    a.jmp(JmpOp.Jne, Reg.R0, 0, nonNull);
+    this.#setStatus(ValueStatus.NullDeref);
+    a.ja(end);
+    a.label(nonNull)
+      .mov64(Reg.R3, Reg.R0)
+      .mov64(Reg.R1, Reg.R10)
+      .add64(Reg.R1, SLOT_READ)
+      .mov64(Reg.R2, size)
+      .call(BpfHelper.ProbeReadUser)
+      .jmp(JmpOp.Jeq, Reg.R0, 0, ok);
+    this.#setStatus(ValueStatus.ReadError);
+    a.mov64(Reg.R0, 0).ja(end);
+    a.label(ok);
+    const sz = { 1: Size.B, 2: Size.H, 4: Size.W, 8: Size.DW }[size];
+    a.ldx(sz, Reg.R0, Reg.R10, SLOT_READ);
+    if (signed && size < 8) this.#extend(size * 8, true);
+    a.label(end);
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Command-line parsing. Produces a {@link CliRequest}: what the user asked for, with only the
+ * options they actually typed (defaults are applied later by lib/config, which owns precedence).
+ */
+import { parseArgs } from "node:util";
+import { UsageError } from "../errors.ts";
+import type { PartialSettings } from "../config/settings.ts";
+import { parseOutputMode } from "../config/settings.ts";
+import { parseDuration, parsePositiveInt } from "./numbers.ts";
+
+/** What the command line asks ghostscope to do. */
+export type CliRequest =
+  | { kind: "help" }
+  | { kind: "version" }
+  | { kind: "pid-info"; pidText: string; json: boolean }
+  | { kind: "trace"; trace: TraceRequest };
+
+/** A tracing run as typed on the command line. */
+export interface TraceRequest {
+  /** The `-p` value exactly as typed (validated by the PID resolver, which owns the wording). */
+  pidText?: string;
+  /** `-t PATH`: the module to trace in every process that maps it. */
+  targetPath?: string;
+  /** The script source and where it came from (for error messages). */
+  script: { source: string; origin: string };
+  /** `--config FILE`, if given. */
+  configPath?: string;
+  /** Only the settings the user typed; lib/config merges them over env, file and defaults. */
+  settings: PartialSettings;
+}
+
+const OPTIONS = {
+  pid: { type: "string", short: "p" },
+  target: { type: "string", short: "t" },
+  script: { type: "string", short: "s" },
+  "script-file": { type: "string" },
+  output: { type: "string" },
+  "max-events": { type: "string" },
+  duration: { type: "string" },
+  "emit-ready-marker": { type: "string" },
+  "no-status": { type: "boolean" },
+  "ringbuf-size": { type: "string" },
+  "no-sysmon": { type: "boolean" },
+  config: { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "V" },
+} as const;
+
+/** Parses argv (without the program name). Throws {@link UsageError} for anything malformed. */
+export function parseCli(argv: string[]): CliRequest {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(cleanParseError(err));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { kind: "help" };
+  if (values.version) return { kind: "version" };
+
+  if (positionals[0] === "pid-info") {
+    if (positionals.length !== 2) {
+      throw new UsageError("usage: ghostscope pid-info PID [--json]");
+    }
+    return { kind: "pid-info", pidText: positionals[1], json: values.json === true };
+  }
+  if (positionals.length > 0) {
+    throw new UsageError(
+      `unexpected argument '${positionals[0]}' (scripts go in -s '...' or --script-file FILE)`,
+    );
+  }
+  if (values.json) throw new UsageError("--json is an option of 'ghostscope pid-info'");
+  if (values.pid === undefined && values.target === undefined) {
+    throw new UsageError("nothing to trace: give -p PID or -t PATH (see --help)");
+  }
+  return { kind: "trace", trace: traceRequest(values) };
+}
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>["values"];
+
+function traceRequest(values: Values): TraceRequest {
+  const settings: PartialSettings = {};
+  if (values.output !== undefined) settings.output = parseOutputMode(values.output, "--output");
+  if (values["max-events"] !== undefined) {
+    settings.maxEvents = parsePositiveInt(values["max-events"], "--max-events");
+  }
+  if (values.duration !== undefined) {
+    settings.durationSeconds = parseDuration(values.duration, "--duration");
+  }
+  if (values["ringbuf-size"] !== undefined) {
+    settings.ringbufSize = parsePositiveInt(values["ringbuf-size"], "--ringbuf-size");
+  }
+  if (values["emit-ready-marker"] !== undefined) {
+    settings.readyMarker = values["emit-ready-marker"];
+  }
+  if (values["no-status"]) settings.status = false;
+  if (values["no-sysmon"]) settings.enableSysmonForTarget = false;
+  return {
+    pidText: values.pid,
+    targetPath: values.target,
+    script: readScript(values.script, values["script-file"]),
+    configPath: values.config,
+    settings,
+  };
+}
+
+function readScript(inline?: string, file?: string): { source: string; origin: string } {
+  if (inline !== undefined && file !== undefined) {
+    throw new UsageError("give either -s SCRIPT or --script-file FILE, not both");
+  }
+  if (inline !== undefined) return { source: inline, origin: "script" };
+  if (file === undefined) throw new UsageError("no script: give -s SCRIPT or --script-file FILE");
+  try {
+    return { source: Deno.readTextFileSync(file), origin: file };
+  } catch (err) {
+    const why = err instanceof Deno.errors.NotFound ? "no such file" : (err as Error).message;
+    throw new UsageError(`cannot read script file ${file}: ${why}`);
+  }
+}
+
+/** node:util's messages mention "parseArgs"; keep the useful part only. */
+function cleanParseError(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const unknown = message.match(/Unknown option '([^']+)'/);
+  if (unknown) return `unknown option '${unknown[1]}' (see --help)`;
+  const missing = message.match(/Option '([^']+)' argument missing/);
+  if (missing) return `option '${missing[1].split(",").pop()?.trim()}' needs a value`;
+  // "--max-events -3": parseArgs refuses values that look like options.
+  const ambiguous = message.match(/Option '([^']+)' argument is ambiguous/);
+  if (ambiguous) return `option '${ambiguous[1]}' needs a value that does not start with '-'`;
+  return message.replace(/\. To specify.*$/s, "");
+}

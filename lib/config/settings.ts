@@ -1,0 +1,58 @@
+/** The tunable settings of a tracing run, their defaults and their validation. */
+import { UsageError } from "../errors.ts";
+
+/** How events are written to stdout. */
+export enum OutputMode {
+  Pretty = "pretty",
+  Plain = "plain",
+  Json = "json",
+}
+
+/** Every setting, resolved. */
+export interface Settings {
+  output: OutputMode;
+  /** Stop after this many events (undefined: no limit). */
+  maxEvents?: number;
+  /** Stop after this many seconds (undefined: until Ctrl+C or the target exits). */
+  durationSeconds?: number;
+  /** Printed on its own line on stdout once every probe is attached. */
+  readyMarker?: string;
+  /** Status lines on stderr (attach progress, summary). */
+  status: boolean;
+  /** Size in bytes of the event ring buffer (a power of two, at least one page). */
+  ringbufSize: number;
+  /** `-t` follows process lifecycles (exec/fork/exit/mmap) through sysmon. */
+  enableSysmonForTarget: boolean;
+}
+
+/** Settings as given by one source (CLI, environment or file): anything may be missing. */
+export type PartialSettings = Partial<Settings>;
+
+/** Defaults: the lowest-precedence source. */
+export const DEFAULT_SETTINGS: Settings = {
+  output: OutputMode.Pretty,
+  status: true,
+  ringbufSize: 8 * 1024 * 1024,
+  enableSysmonForTarget: true,
+};
+
+/** Parses an output mode, naming `where` it came from in the error. */
+export function parseOutputMode(text: string, where: string): OutputMode {
+  const modes = Object.values(OutputMode) as string[];
+  if (!modes.includes(text)) {
+    throw new UsageError(`${where}: unknown output mode '${text}' (use ${modes.join(", ")})`);
+  }
+  return text as OutputMode;
+}
+
+/** Checks cross-field rules once every source is merged. */
+export function validateSettings(settings: Settings, where: (key: keyof Settings) => string) {
+  const size = settings.ringbufSize;
+  if (size < 4096 || (size & (size - 1)) !== 0) {
+    throw new UsageError(
+      `${
+        where("ringbufSize")
+      }: ring buffer size must be a power of two of at least 4096, got ${size}`,
+    );
+  }
+}

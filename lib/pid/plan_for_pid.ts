@@ -1,0 +1,50 @@
+/**
+ * The single code path from a -p argument to a {@link PidPlan}, shared by `ghostscope pid-info`
+ * and the tracer: resolve → environment → kernel capabilities → plan.
+ *
+ * @module
+ */
+
+import type { NsFileAccess } from "../proc/ns.ts";
+import { type CapsProbe, detectKernelCaps } from "./caps.ts";
+import { detectEnvironment } from "./environment.ts";
+import { buildPidPlan, type PidPlan } from "./plan.ts";
+import { resolvePidViews } from "./resolve.ts";
+
+/** Options of {@link planForPid}; every field has a production default. */
+export interface PlanForPidOptions {
+  /** Where procfs is mounted (default "/proc"). */
+  procRoot?: string;
+  /** File-system root for container markers (default "/"). */
+  root?: string;
+  /** nsfs access (default: the real file system). */
+  nsAccess?: NsFileAccess;
+  /** ghostscope's getpid() (default `Deno.pid`). */
+  selfPid?: number;
+  /** Kernel probe (default: libbpf through ffi/bpf.ts). */
+  capsProbe?: CapsProbe;
+  /** Environment lookup (default `Deno.env.get`). */
+  getEnv?: (name: string) => string | undefined;
+}
+
+/**
+ * Resolves `-p <inputPid>` into the plan. A refusal is returned as a plan with
+ * `support: "refused"` (call `requireTraceable` before tracing).
+ *
+ * @throws UsageError for a malformed or invisible PID (see resolvePidViews)
+ * @throws RuntimeFailure when /proc cannot be read
+ */
+export function planForPid(inputPid: string | number, options: PlanForPidOptions = {}): PidPlan {
+  const views = resolvePidViews(inputPid, {
+    procRoot: options.procRoot,
+    nsAccess: options.nsAccess,
+    selfPid: options.selfPid,
+  });
+  const environment = detectEnvironment({
+    root: options.root,
+    procRoot: options.procRoot,
+    nsAccess: options.nsAccess,
+  });
+  const caps = detectKernelCaps({ probe: options.capsProbe, getEnv: options.getEnv });
+  return buildPidPlan(views, environment, caps, { inputPid: views.inputPid });
+}

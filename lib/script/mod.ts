@@ -1,0 +1,13 @@
+/**
+ * Public surface of the script compiler: compile a script, render its events.
+ * @module
+ */
+
+export { type CompiledScript, type CompiledTrace, type CompileOptions, compileScript } from "./compiler.ts";
+export { renderEvent } from "./render.ts";
+export type { PrintInfo } from "./checker.ts";
+export type { TraceTarget } from "./ast.ts";
+export type { ResolvedVariable, VariableContext, VariableResolver } from "./resolver.ts";
+export type { ScriptType } from "./types.ts";
+export { ScriptError } from "./diagnostics.ts";
+export { type CompiledFormat, FormatConv, renderFormat } from "./format.ts";

@@ -1,0 +1,94 @@
+/**
+ * The kernel objects of one tracing run: the shared maps, one program per trace block, and one
+ * uprobe link per probe site. Every object is registered with {@link Resources} as it is created,
+ * so a failure half-way through attaching still releases everything.
+ */
+import { closeFd, createMap, loadProgram, mapLookup, possibleCpus, ProgType } from "../../ffi/bpf.ts";
+import { VerifierError } from "../../ffi/errors.ts";
+import { attachBpf, openUprobe } from "../../ffi/perf.ts";
+import { EVENTS_MAP, eventsMapSpec, LOST_MAP, lostMapSpec, type MapSpec } from "../../bpf/maps.ts";
+import { RuntimeFailure } from "../errors.ts";
+import type { Resources } from "./resources.ts";
+import type { ProbeSite } from "./probe_site.ts";
+
+/** Lines of the verifier log shown when a program is rejected. */
+const VERIFIER_TAIL_LINES = 12;
+
+/** The shared maps of a run, by name (as the assembler's relocations name them). */
+export interface SessionMaps {
+  fds: Record<string, number>;
+  eventsFd: number;
+  lostFd: number;
+}
+
+/** Creates the event ring buffer and the loss counter. */
+export function createSessionMaps(resources: Resources, ringbufSize: number): SessionMaps {
+  const eventsFd = createTracked(resources, eventsMapSpec(ringbufSize));
+  const lostFd = createTracked(resources, lostMapSpec());
+  return { fds: { [EVENTS_MAP]: eventsFd, [LOST_MAP]: lostFd }, eventsFd, lostFd };
+}
+
+function createTracked(resources: Resources, spec: MapSpec): number {
+  const fd = createMap({
+    type: spec.type as number,
+    name: `gs_${spec.name}`,
+    keySize: spec.keySize,
+    valueSize: spec.valueSize,
+    maxEntries: spec.maxEntries,
+  });
+  return resources.hold(fd, `map ${spec.name}`, closeFd);
+}
+
+/**
+ * Loads one trace program. A verifier rejection becomes one message naming the trace and
+ * quoting the tail of the verifier log.
+ */
+export function loadTraceProgram(
+  resources: Resources,
+  name: string,
+  traceLabel: string,
+  insns: Uint8Array,
+): number {
+  let fd: number;
+  try {
+    fd = loadProgram({ type: ProgType.Kprobe, name, insns, license: "GPL" });
+  } catch (err) {
+    if (err instanceof VerifierError) {
+      const tail = err.log.trim().split("\n").slice(-VERIFIER_TAIL_LINES).join("\n  ");
+      throw new RuntimeFailure(
+        `the kernel verifier rejected the program for ${traceLabel}; end of the verifier log:\n  ${tail}`,
+      );
+    }
+    throw err;
+  }
+  return resources.hold(fd, `program ${name}`, closeFd);
+}
+
+/**
+ * Attaches a loaded program at a probe site: a uprobe perf event on the file at that offset,
+ * scoped to `pid` when given (perf interprets it in our PID namespace), linked to the program.
+ */
+export function attachUprobe(
+  resources: Resources,
+  progFd: number,
+  site: ProbeSite,
+  pid: number | undefined,
+): void {
+  const perfFd = resources.hold(
+    openUprobe({ path: site.uprobePath, offset: site.fileOffset, pid }),
+    `uprobe ${site.label}`,
+    closeFd,
+  );
+  resources.hold(attachBpf(perfFd, progFd), `link ${site.label}`, closeFd);
+}
+
+/** Sums the per-CPU loss counter. */
+export function readLostCount(lostFd: number): number {
+  const cpus = possibleCpus();
+  const value = mapLookup(lostFd, new Uint8Array(4), 8 * cpus);
+  if (value === null) return 0;
+  const view = new DataView(value.buffer, value.byteOffset, value.byteLength);
+  let total = 0n;
+  for (let cpu = 0; cpu < cpus; cpu++) total += view.getBigUint64(cpu * 8, true);
+  return Number(total);
+}

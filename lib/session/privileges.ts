@@ -1,0 +1,25 @@
+/** Fails early, in one line, when the process cannot load BPF programs or attach uprobes. */
+import { RuntimeFailure } from "../errors.ts";
+import { readStatus } from "../proc/status.ts";
+
+/** Linux capability numbers (include/uapi/linux/capability.h). */
+enum Capability {
+  SysAdmin = 21,
+  SysPtrace = 19,
+  Perfmon = 38,
+  Bpf = 39,
+}
+
+/**
+ * Root works; so does CAP_SYS_ADMIN, or CAP_BPF with CAP_PERFMON (uprobes through perf need
+ * PERFMON). Reading another process's maps and memory additionally needs CAP_SYS_PTRACE, which
+ * root has; without it /proc/PID/maps reads fail later with their own message.
+ */
+export function ensurePrivileges(procRoot = "/proc"): void {
+  const caps = readStatus("self", procRoot).capEff ?? 0n;
+  const has = (cap: Capability) => (caps & (1n << BigInt(cap))) !== 0n;
+  if (has(Capability.SysAdmin) || (has(Capability.Bpf) && has(Capability.Perfmon))) return;
+  throw new RuntimeFailure(
+    "ghostscope needs root (or CAP_BPF and CAP_PERFMON) to load eBPF programs and attach uprobes: run it with sudo",
+  );
+}

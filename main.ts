@@ -1,0 +1,43 @@
+/**
+ * ghostscope CLI entry: parse the command line, load settings, hand off. Every error becomes one
+ * line on stderr and an exit code (see lib/errors.ts); GHOSTSCOPE_DEBUG=1 shows stack traces.
+ */
+import { parseCli } from "./lib/cli/args.ts";
+import { USAGE, VERSION } from "./lib/cli/usage.ts";
+import { loadSettings } from "./lib/config/load.ts";
+import { describeError, exitCodeFor } from "./lib/cli/report_error.ts";
+import { runPidInfo } from "./lib/session/pid_info.ts";
+import { runTrace } from "./lib/session/run.ts";
+
+async function main(argv: string[]): Promise<number> {
+  const request = parseCli(argv);
+  switch (request.kind) {
+    case "help":
+      console.log(USAGE);
+      return 0;
+    case "version":
+      console.log(`ghostscope ${VERSION}`);
+      return 0;
+    case "pid-info":
+      return runPidInfo(request.pidText, request.json);
+    case "trace": {
+      const { settings } = loadSettings({
+        cli: request.trace.settings,
+        configPath: request.trace.configPath,
+      });
+      return await runTrace(request.trace, settings);
+    }
+  }
+}
+
+if (import.meta.main) {
+  let code: number;
+  try {
+    code = await main(Deno.args);
+  } catch (err) {
+    console.error(`ghostscope: ${describeError(err)}`);
+    if (Deno.env.get("GHOSTSCOPE_DEBUG") === "1") console.error(err);
+    code = exitCodeFor(err);
+  }
+  Deno.exit(code);
+}

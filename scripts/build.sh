@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# `make build`: produces
+#   dist/ghostscope.js  always: one self-contained ES module (deno bundle; npm:yaml inlined),
+#                       verified by running it from an empty directory with --no-npm --no-remote.
+#   dist/ghostscope     a standalone executable (deno compile), only when a Deno runtime (denort)
+#                       is available offline: $DENORT_BIN, or denort already in Deno's cache.
+#                       Otherwise: one line on stderr and exit 1 (after the bundle is built).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+DENO=${DENO:-"$ROOT/scripts/deno"}
+ENTRY=main.ts
+DIST=dist
+BUNDLE="$DIST/ghostscope.js"
+EXE="$DIST/ghostscope"
+
+fail() {
+  echo "ghostscope: $*" >&2
+  exit 1
+}
+
+[ -f "$ENTRY" ] || fail "cannot build: $ENTRY does not exist"
+mkdir -p "$DIST"
+
+# smoke NAME DIR CMD...: CMD --help, run in DIR, must exit 0 and mention ghostscope.
+smoke() {
+  local out
+  if ! out=$(cd "$2" && timeout 20 "${@:3}" --help </dev/null 2>&1); then
+    echo "$out" | tail -n 5 >&2
+    echo "ghostscope: $1 does not run: '--help' failed" >&2
+    return 1
+  fi
+  grep -qi ghostscope <<<"$out" && return 0
+  echo "ghostscope: $1 does not run: '--help' printed no usage" >&2
+  return 1
+}
+
+# --- 1. the bundle -----------------------------------------------------------------------------
+rm -f "$BUNDLE"
+log=$(mktemp /tmp/gs-bundle.XXXXXX)
+if ! "$DENO" bundle --quiet --platform deno --output "$BUNDLE" "$ENTRY" >"$log" 2>&1; then
+  cat "$log" >&2
+  rm -f "$log"
+  fail "deno bundle failed"
+fi
+rm -f "$log"
+if grep -Eq '(from|import\(|require\()[[:space:]]*"(npm|jsr|https?):' "$BUNDLE"; then
+  fail "$BUNDLE still imports npm:/jsr:/remote modules; it is not self-contained"
+fi
+empty=$(mktemp -d /tmp/gs-bundle-run.XXXXXX)
+cp "$BUNDLE" "$empty/ghostscope.js"
+# A fresh DENO_DIR and no npm/remote resolution: proves nothing outside the file is needed.
+if ! DENO_DIR="$empty/.deno" smoke "$BUNDLE" "$empty" \
+  "$DENO" run -A --no-config --no-lock --no-npm --no-remote ghostscope.js; then
+  rm -rf "$empty" "$BUNDLE"
+  exit 1
+fi
+rm -rf "$empty"
+echo "built $BUNDLE ($(wc -c <"$BUNDLE") bytes): run it with 'deno run -A $BUNDLE'"
+
+# --- 2. the executable -------------------------------------------------------------------------
+rm -f "$EXE"
+version=$("$DENO" --version | head -n 1 | awk '{print $2}')
+target=x86_64-unknown-linux-gnu
+if [ -n "${DENORT_BIN:-}" ]; then
+  { [ -f "$DENORT_BIN" ] && [ -x "$DENORT_BIN" ]; } || fail "DENORT_BIN=$DENORT_BIN is not an executable file"
+  # The full deno CLI is not a runtime: an executable built on it ignores the program and
+  # behaves as `deno` (it would start a REPL). denort has no subcommands.
+  if timeout 10 "$DENORT_BIN" compile --help </dev/null >/dev/null 2>&1; then
+    fail "DENORT_BIN=$DENORT_BIN is the deno CLI, not the denort runtime (denort-$target from the Deno $version release)"
+  fi
+else
+  cache="${DENO_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/deno}/dl/release/v$version/denort-$target.zip"
+  if [ ! -f "$cache" ]; then
+    fail "cannot build $EXE: the Deno runtime (denort) is not available offline; set DENORT_BIN=/path/to/denort"
+  fi
+fi
+log=$(mktemp /tmp/gs-compile.XXXXXX)
+if ! "$DENO" compile --quiet -A --output "$EXE" "$ENTRY" >"$log" 2>&1; then
+  tail -n 5 "$log" >&2
+  rm -f "$log" "$EXE"
+  fail "deno compile failed"
+fi
+rm -f "$log"
+if ! smoke "$EXE" "$ROOT" "$ROOT/$EXE"; then
+  rm -f "$EXE"
+  exit 1
+fi
+echo "built $EXE"

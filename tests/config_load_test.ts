@@ -1,0 +1,62 @@
+import { assertEquals, assertThrows } from "./assert.ts";
+import { loadSettings } from "../lib/config/load.ts";
+import { OutputMode } from "../lib/config/settings.ts";
+import { UsageError } from "../lib/errors.ts";
+
+function tempDir(files: Record<string, string>): string {
+  const dir = Deno.makeTempDirSync({ prefix: "gs-config-" });
+  for (const [name, text] of Object.entries(files)) {
+    Deno.mkdirSync(`${dir}/${name}`.replace(/\/[^/]+$/, ""), { recursive: true });
+    Deno.writeTextFileSync(`${dir}/${name}`, text);
+  }
+  return dir;
+}
+
+Deno.test("precedence is CLI > environment > file > defaults", () => {
+  const dir = tempDir({ "ghostscope.yaml": "output: plain\nmax_events: 10\nduration: 3\n" });
+  const { settings, configFile } = loadSettings({
+    cli: { maxEvents: 2 },
+    env: { GHOSTSCOPE_OUTPUT: "json" },
+    cwd: dir,
+  });
+  assertEquals(configFile, `${dir}/ghostscope.yaml`);
+  assertEquals(settings.output, OutputMode.Json);
+  assertEquals(settings.maxEvents, 2);
+  assertEquals(settings.durationSeconds, 3);
+  assertEquals(settings.status, true);
+});
+
+Deno.test("the home config is used when the working directory has none", () => {
+  const home = tempDir({ ".config/ghostscope/config.yaml": "status: false\n" });
+  const cwd = tempDir({});
+  const { settings } = loadSettings({ cli: {}, env: {}, cwd, home });
+  assertEquals(settings.status, false);
+});
+
+Deno.test("an unknown key in the config file is an error naming the key", () => {
+  const dir = tempDir({ "ghostscope.yaml": "outptu: json\n" });
+  assertThrows(
+    () => loadSettings({ cli: {}, env: {}, cwd: dir }),
+    UsageError,
+    "unknown key 'outptu'",
+  );
+});
+
+Deno.test("bad values name their source", () => {
+  const dir = tempDir({ "g.yaml": "ringbuf_size: 5000\n" });
+  assertThrows(
+    () => loadSettings({ cli: {}, env: {}, cwd: dir, configPath: `${dir}/g.yaml` }),
+    UsageError,
+    "ringbuf_size: ring buffer size must be a power of two",
+  );
+  assertThrows(
+    () => loadSettings({ cli: {}, env: { GHOSTSCOPE_MAX_EVENTS: "many" }, cwd: dir }),
+    UsageError,
+    "GHOSTSCOPE_MAX_EVENTS expects a positive integer",
+  );
+  assertThrows(
+    () => loadSettings({ cli: {}, env: {}, cwd: dir, configPath: `${dir}/missing.yaml` }),
+    UsageError,
+    "does not exist",
+  );
+});
