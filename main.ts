@@ -21,7 +21,7 @@ async function main(argv: string[]): Promise<number> {
     case "pid-info":
       return runPidInfo(request.pidText, request.json);
     case "trace": {
-      const { settings } = loadSettings({
+      const { settings } = await loadSettings({
         cli: request.trace.settings,
         configPath: request.trace.configPath,
       });

@@ -28,7 +28,17 @@ export enum IrBuiltin {
 }
 
 /** Integer operators producing integers. */
-export type IrArithOp = "add" | "sub" | "mul" | "div" | "mod" | "and" | "or" | "xor" | "shl" | "shr";
+export type IrArithOp =
+  | "add"
+  | "sub"
+  | "mul"
+  | "div"
+  | "mod"
+  | "and"
+  | "or"
+  | "xor"
+  | "shl"
+  | "shr";
 /** Comparison operators producing 0 / 1. */
 export type IrCompareOp = "eq" | "ne" | "lt" | "le" | "gt" | "ge";
 
@@ -120,7 +130,7 @@ export function walkStmts(
         if (ex) walkExpr(s.value, ex);
         break;
       case "print":
-        if (ex) for (const a of s.args) walkExpr(a.expr, ex);
+        if (ex) { for (const a of s.args) walkExpr(a.expr, ex); }
         break;
       case "if":
         if (ex) walkExpr(s.cond, ex);

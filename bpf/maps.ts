@@ -16,7 +16,9 @@ export enum MapKind {
 
 /** What it takes to create a map. */
 export interface MapSpec {
-  /** Map name (kernel keeps at most 15 characters). */
+  /** Name programs use for it: the key of `Assembler.ldMap` and of `assemble(mapFds)`. */
+  ref: string;
+  /** Kernel object name (`gs_` prefix, at most 15 characters), as `bpftool map` shows it. */
   name: string;
   /** Kernel map type: a {@link MapKind} value (typed `number` so it fits ffi's own enum). */
   type: number;
@@ -28,10 +30,12 @@ export interface MapSpec {
   maxEntries: number;
 }
 
-/** Name of the ring buffer carrying trace events. */
+/** Program-side name of the ring buffer carrying trace events. */
 export const EVENTS_MAP = "events";
-/** Name of the per-CPU array counting events dropped because the ring was full. */
+/** Program-side name of the per-CPU array counting events dropped because the ring was full. */
 export const LOST_MAP = "lost";
+/** Prefix of every kernel object ghostscope creates (programs and maps). */
+export const OBJECT_PREFIX = "gs_";
 
 /** Page size of the supported architecture (x86_64). */
 export const PAGE_SIZE = 4096;
@@ -55,10 +59,24 @@ export function eventsMapSpec(size: number = DEFAULT_RINGBUF_SIZE): MapSpec {
       `ring buffer size ${size} must be a power of two between ${PAGE_SIZE} and 2^31 bytes`,
     );
   }
-  return { name: EVENTS_MAP, type: MapKind.Ringbuf, keySize: 0, valueSize: 0, maxEntries: size };
+  return {
+    ref: EVENTS_MAP,
+    name: OBJECT_PREFIX + EVENTS_MAP,
+    type: MapKind.Ringbuf,
+    keySize: 0,
+    valueSize: 0,
+    maxEntries: size,
+  };
 }
 
 /** The `lost` counter: PERCPU_ARRAY, one entry, u32 key, u64 value. Sum over CPUs to read it. */
 export function lostMapSpec(): MapSpec {
-  return { name: LOST_MAP, type: MapKind.PercpuArray, keySize: 4, valueSize: 8, maxEntries: 1 };
+  return {
+    ref: LOST_MAP,
+    name: OBJECT_PREFIX + LOST_MAP,
+    type: MapKind.PercpuArray,
+    keySize: 4,
+    valueSize: 8,
+    maxEntries: 1,
+  };
 }

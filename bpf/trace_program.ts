@@ -48,8 +48,8 @@ import {
   HeaderOffset,
   SCALAR_LEN,
   VALUE_HEADER_SIZE,
-  valueHeaderWord,
   ValueHeaderOffset,
+  valueHeaderWord,
   ValueStatus,
   ValueType,
 } from "./wire.ts";
@@ -144,7 +144,9 @@ class TraceCodegen {
       },
     });
     const view = this.opts.pidView;
-    const needsNsInfo = view.kind === "ns" && (used.has(IrBuiltin.Pid) || used.has(IrBuiltin.Tid));
+    // Every event header carries the view ids, so any print needs them.
+    const needsNsInfo = view.kind === "ns" &&
+      (prints > 0 || used.has(IrBuiltin.Pid) || used.has(IrBuiltin.Tid));
     const needsPidTgid = prints > 0 || used.has(IrBuiltin.HostPid) ||
       used.has(IrBuiltin.HostTid) ||
       (view.kind === "host" && (used.has(IrBuiltin.Pid) || used.has(IrBuiltin.Tid)));
@@ -272,7 +274,9 @@ class TraceCodegen {
     const a = this.a;
     for (const arg of args) {
       if (arg.type === ValueType.Str || arg.type === ValueType.Bytes) {
-        throw new ProgramBuildError(`print argument of type ${ValueType[arg.type]} not supported yet`);
+        throw new ProgramBuildError(
+          `print argument of type ${ValueType[arg.type]} not supported yet`,
+        );
       }
     }
     const layout = eventLayout(args.map(() => SCALAR_LEN));
@@ -305,6 +309,16 @@ class TraceCodegen {
       .stx(Size.W, Reg.R7, HeaderOffset.HostTid, Reg.R1)
       .rsh64(Reg.R1, 32)
       .stx(Size.W, Reg.R7, HeaderOffset.HostTgid, Reg.R1);
+    if (this.opts.pidView.kind === "ns") {
+      a.ldx(Size.W, Reg.R1, Reg.R10, NS_INFO_TGID)
+        .stx(Size.W, Reg.R7, HeaderOffset.ViewTgid, Reg.R1)
+        .ldx(Size.W, Reg.R1, Reg.R10, NS_INFO_PID)
+        .stx(Size.W, Reg.R7, HeaderOffset.ViewTid, Reg.R1);
+    } else {
+      a.stx(Size.W, Reg.R7, HeaderOffset.ViewTgid, Reg.R1)
+        .ldx(Size.W, Reg.R1, Reg.R10, SLOT_PID_TGID)
+        .stx(Size.W, Reg.R7, HeaderOffset.ViewTid, Reg.R1);
+    }
     // values
     args.forEach((arg, i) => {
       const off = layout.valueOffsets[i];
@@ -371,8 +385,10 @@ class TraceCodegen {
         a.ldx(Size.DW, reg, Reg.R10, this.#var(e.id).slot);
         return;
       case "ctx":
-        if (!Number.isInteger(e.offset) || e.offset < 0 || e.offset % 8 !== 0 ||
-          e.offset + 8 > PT_REGS_SIZE) {
+        if (
+          !Number.isInteger(e.offset) || e.offset < 0 || e.offset % 8 !== 0 ||
+          e.offset + 8 > PT_REGS_SIZE
+        ) {
           throw new ProgramBuildError(`pt_regs offset ${e.offset} is not a u64 field`);
         }
         a.ldx(Size.DW, reg, Reg.R6, e.offset);

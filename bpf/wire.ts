@@ -2,8 +2,10 @@
  * The event wire format: one ring buffer record per executed `print`.
  *
  * ```
- * header, 24 bytes, little-endian:
+ * header, 32 bytes, little-endian:
  *   u32 trace_id   u32 print_id   u64 ktime_ns   u32 host_tgid   u32 host_tid
+ *   u32 view_tgid  u32 view_tid   (ids in the program's PidView namespace; = host ids for a
+ *                                  host view, 0 when the task is outside that namespace)
  * payload: one record per format argument, each 8-byte aligned:
  *   u8 type (ValueType), u8 status (ValueStatus), u16 len, u32 reserved, len bytes, pad to 8
  * ```
@@ -18,7 +20,7 @@
  */
 
 /** Size of the event header in bytes. */
-export const EVENT_HEADER_SIZE = 24;
+export const EVENT_HEADER_SIZE = 32;
 
 /** Byte offsets of the header fields. */
 export enum HeaderOffset {
@@ -27,6 +29,8 @@ export enum HeaderOffset {
   KtimeNs = 8,
   HostTgid = 16,
   HostTid = 20,
+  ViewTgid = 24,
+  ViewTid = 28,
 }
 
 /** Size of a value record's header (`type, status, len, reserved`). */
@@ -131,6 +135,9 @@ export interface DecodedEvent {
   ktimeNs: bigint;
   hostTgid: number;
   hostTid: number;
+  /** TGID / TID in the PidView namespace of the program (see header comment). */
+  viewTgid: number;
+  viewTid: number;
   values: DecodedValue[];
 }
 
@@ -200,6 +207,8 @@ export function decodeEvent(bytes: Uint8Array): DecodedEvent {
     ktimeNs: view.getBigUint64(HeaderOffset.KtimeNs, true),
     hostTgid: view.getUint32(HeaderOffset.HostTgid, true),
     hostTid: view.getUint32(HeaderOffset.HostTid, true),
+    viewTgid: view.getUint32(HeaderOffset.ViewTgid, true),
+    viewTid: view.getUint32(HeaderOffset.ViewTid, true),
     values,
   };
 }

@@ -23,16 +23,16 @@ fail() {
 [ -f "$ENTRY" ] || fail "cannot build: $ENTRY does not exist"
 mkdir -p "$DIST"
 
-# smoke NAME DIR CMD...: CMD --help, run in DIR, must exit 0 and mention ghostscope.
+# smoke NAME DIR CMD...: `CMD --version`, run in DIR, must exit 0 and print "ghostscope X.Y...".
 smoke() {
   local out
-  if ! out=$(cd "$2" && timeout 20 "${@:3}" --help </dev/null 2>&1); then
+  if ! out=$(cd "$2" && timeout 20 "${@:3}" --version </dev/null 2>&1); then
     echo "$out" | tail -n 5 >&2
-    echo "ghostscope: $1 does not run: '--help' failed" >&2
+    echo "ghostscope: $1 does not run: '--version' failed" >&2
     return 1
   fi
-  grep -qi ghostscope <<<"$out" && return 0
-  echo "ghostscope: $1 does not run: '--help' printed no usage" >&2
+  grep -q '^ghostscope [0-9]' <<<"$out" && return 0
+  echo "ghostscope: $1 is not ghostscope: '--version' printed '$(head -n 1 <<<"$out")'" >&2
   return 1
 }
 
@@ -67,7 +67,7 @@ if [ -n "${DENORT_BIN:-}" ]; then
   { [ -f "$DENORT_BIN" ] && [ -x "$DENORT_BIN" ]; } || fail "DENORT_BIN=$DENORT_BIN is not an executable file"
   # The full deno CLI is not a runtime: an executable built on it ignores the program and
   # behaves as `deno` (it would start a REPL). denort has no subcommands.
-  if timeout 10 "$DENORT_BIN" compile --help </dev/null >/dev/null 2>&1; then
+  if timeout 10 "$DENORT_BIN" compile --help </dev/null 2>&1 | grep -q 'deno compile'; then
     fail "DENORT_BIN=$DENORT_BIN is the deno CLI, not the denort runtime (denort-$target from the Deno $version release)"
   fi
 else

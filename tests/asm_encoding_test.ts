@@ -163,7 +163,10 @@ Deno.test("labels resolve forward and backward, ld_imm64 counts two slots", () =
 Deno.test("assembler errors name the problem", () => {
   assert.throws(() => new Assembler().ja("nowhere").exit().assemble(), /unknown label 'nowhere'/);
   assert.throws(() => new Assembler().label("x").exit().label("x"), /duplicate label 'x'/);
-  assert.throws(() => new Assembler().ldMap(Reg.R1, "events").exit().assemble({}), /unknown map 'events'/);
+  assert.throws(
+    () => new Assembler().ldMap(Reg.R1, "events").exit().assemble({}),
+    /unknown map 'events'/,
+  );
   assert.throws(() => new Assembler().mov64(Reg.R0, 2 ** 31), /not a signed 32-bit/);
   assert.throws(() => new Assembler().mov64(Reg.R0, 1.5), /not a signed 32-bit/);
   assert.throws(() => new Assembler().mov64(Reg.R10, 0), /r10 \(frame pointer\) is read-only/);

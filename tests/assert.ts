@@ -30,3 +30,21 @@ export function assertThrows<E extends Error>(
   }
   throw new assert.AssertionError({ message: `expected ${type.name} to be thrown` });
 }
+
+export async function assertRejects<E extends Error>(
+  fn: () => Promise<unknown>,
+  type: new (...args: never[]) => E,
+  includes?: string,
+): Promise<E> {
+  try {
+    await fn();
+  } catch (err) {
+    assert.ok(err instanceof type, `expected ${type.name}, got ${err}`);
+    if (includes !== undefined) {
+      const message = (err as Error).message;
+      assert.ok(message.includes(includes), `"${message}" lacks "${includes}"`);
+    }
+    return err as E;
+  }
+  throw new assert.AssertionError({ message: `expected ${type.name} to be rejected` });
+}

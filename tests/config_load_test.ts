@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "./assert.ts";
+import { assertEquals, assertRejects } from "./assert.ts";
 import { loadSettings } from "../lib/config/load.ts";
 import { OutputMode } from "../lib/config/settings.ts";
 import { UsageError } from "../lib/errors.ts";
@@ -12,9 +12,9 @@ function tempDir(files: Record<string, string>): string {
   return dir;
 }
 
-Deno.test("precedence is CLI > environment > file > defaults", () => {
+Deno.test("precedence is CLI > environment > file > defaults", async () => {
   const dir = tempDir({ "ghostscope.yaml": "output: plain\nmax_events: 10\nduration: 3\n" });
-  const { settings, configFile } = loadSettings({
+  const { settings, configFile } = await loadSettings({
     cli: { maxEvents: 2 },
     env: { GHOSTSCOPE_OUTPUT: "json" },
     cwd: dir,
@@ -26,35 +26,35 @@ Deno.test("precedence is CLI > environment > file > defaults", () => {
   assertEquals(settings.status, true);
 });
 
-Deno.test("the home config is used when the working directory has none", () => {
+Deno.test("the home config is used when the working directory has none", async () => {
   const home = tempDir({ ".config/ghostscope/config.yaml": "status: false\n" });
   const cwd = tempDir({});
-  const { settings } = loadSettings({ cli: {}, env: {}, cwd, home });
+  const { settings } = await loadSettings({ cli: {}, env: {}, cwd, home });
   assertEquals(settings.status, false);
 });
 
-Deno.test("an unknown key in the config file is an error naming the key", () => {
+Deno.test("an unknown key in the config file is an error naming the key", async () => {
   const dir = tempDir({ "ghostscope.yaml": "outptu: json\n" });
-  assertThrows(
+  await assertRejects(
     () => loadSettings({ cli: {}, env: {}, cwd: dir }),
     UsageError,
     "unknown key 'outptu'",
   );
 });
 
-Deno.test("bad values name their source", () => {
+Deno.test("bad values name their source", async () => {
   const dir = tempDir({ "g.yaml": "ringbuf_size: 5000\n" });
-  assertThrows(
+  await assertRejects(
     () => loadSettings({ cli: {}, env: {}, cwd: dir, configPath: `${dir}/g.yaml` }),
     UsageError,
     "ringbuf_size: ring buffer size must be a power of two",
   );
-  assertThrows(
+  await assertRejects(
     () => loadSettings({ cli: {}, env: { GHOSTSCOPE_MAX_EVENTS: "many" }, cwd: dir }),
     UsageError,
     "GHOSTSCOPE_MAX_EVENTS expects a positive integer",
   );
-  assertThrows(
+  await assertRejects(
     () => loadSettings({ cli: {}, env: {}, cwd: dir, configPath: `${dir}/missing.yaml` }),
     UsageError,
     "does not exist",

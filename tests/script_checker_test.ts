@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
-import { compileScript, type CompileOptions } from "../lib/script/compiler.ts";
+import { type CompileOptions, compileScript } from "../lib/script/compiler.ts";
 import { ScriptError } from "../lib/script/diagnostics.ts";
 import type { VariableResolver } from "../lib/script/resolver.ts";
 import { ValueStatus, ValueType } from "../bpf/wire.ts";
 
-const OPTS: CompileOptions = { filter: { kind: "none" }, pidView: { kind: "host" }, inputPid: 4242 };
+const OPTS: CompileOptions = {
+  filter: { kind: "none" },
+  pidView: { kind: "host" },
+  inputPid: 4242,
+};
 
 function compileError(src: string, opts: Partial<CompileOptions> = {}): string {
   try {
@@ -55,8 +59,14 @@ Deno.test("placeholder count must match argument count (both counts named)", () 
       '  print "a={} b={}", 1;\n' +
       "        ^^^^^^^^^^^",
   );
-  assert.match(compileError('trace main { print "x", 1, 2; }'), /0 placeholders but 2 arguments were given/);
-  assert.match(compileError('trace main { print "{}{}{}"; }'), /3 placeholders but 0 arguments were given/);
+  assert.match(
+    compileError('trace main { print "x", 1, 2; }'),
+    /0 placeholders but 2 arguments were given/,
+  );
+  assert.match(
+    compileError('trace main { print "{}{}{}"; }'),
+    /3 placeholders but 0 arguments were given/,
+  );
 });
 
 Deno.test("format errors point inside the string, across escapes", () => {
@@ -101,7 +111,10 @@ Deno.test("use before let, and use outside the declaring block", () => {
 });
 
 Deno.test("type and constant checks", () => {
-  assert.match(compileError('trace main { let s = "x"; }'), /string literals can only be used as the format/);
+  assert.match(
+    compileError('trace main { let s = "x"; }'),
+    /string literals can only be used as the format/,
+  );
   assert.match(compileError("trace main { print 1 / 0; }"), /^script:1:24: division by zero/);
   assert.match(compileError("trace main { print 5 % (0); }"), /remainder by zero/);
 });
@@ -112,12 +125,17 @@ Deno.test("identifiers that are not script variables go to the resolver", () => 
     resolve(name, ctx) {
       calls.push(`${name}@${ctx.traceId}`);
       if (name === "argc") return { type: "i64", expr: { kind: "ctx", offset: 112 } };
-      if (name === "gone") return { type: "i64", expr: { kind: "unavailable", status: ValueStatus.OptimizedOut } };
+      if (name === "gone") {
+        return { type: "i64", expr: { kind: "unavailable", status: ValueStatus.OptimizedOut } };
+      }
       return undefined;
     },
     candidates: () => ["argc", "argv"],
   };
-  const c = compileScript("trace main { print argc; print \"{}\", gone; }", { ...OPTS, resolveVariable: resolver });
+  const c = compileScript('trace main { print argc; print "{}", gone; }', {
+    ...OPTS,
+    resolveVariable: resolver,
+  });
   assert.deepEqual(calls, ["argc@0", "gone@0"]);
   assert.deepEqual(c.prints[0].argTypes, [ValueType.I64]);
   assert.match(

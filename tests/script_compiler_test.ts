@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { compileScript, type CompileOptions, programName } from "../lib/script/compiler.ts";
+import { type CompileOptions, compileScript, programName } from "../lib/script/compiler.ts";
 import { ScriptError } from "../lib/script/diagnostics.ts";
 import { disassemble } from "../bpf/disasm.ts";
 import { EVENTS_MAP, LOST_MAP } from "../bpf/maps.ts";
@@ -42,8 +42,14 @@ Deno.test("ns-tgid filter: helper 120 must succeed and report the tgid", () => {
     filter: { kind: "ns-tgid", ns: NS, tgid: 7 },
     pidView: { kind: "ns", ns: NS },
   });
-  assert.match(text, /r1 = 0x4 ll\n.*r2 = 0xf0000152 ll\n.*r3 = r10\n.*r3 \+= -16\n.*r4 = 8\n.*call 120/);
-  assert.match(text, /call 120 \(GetNsCurrentPidTgid\)\n.*if r0 != 0x0 goto .*\n.*r1 = \*\(u32 \*\)\(r10 -12\)\n.*if r1 != 0x7 goto/);
+  assert.match(
+    text,
+    /r1 = 0x4 ll\n.*r2 = 0xf0000152 ll\n.*r3 = r10\n.*r3 \+= -16\n.*r4 = 8\n.*call 120/,
+  );
+  assert.match(
+    text,
+    /call 120 \(GetNsCurrentPidTgid\)\n.*if r0 != 0x0 goto .*\n.*r1 = \*\(u32 \*\)\(r10 -12\)\n.*if r1 != 0x7 goto/,
+  );
   // same namespace for the view: the filter's helper result is reused, not fetched again
   assert.equal(text.match(/call 120/g)?.length, 1);
   // $pid is the namespace tgid
@@ -51,7 +57,7 @@ Deno.test("ns-tgid filter: helper 120 must succeed and report the tgid", () => {
 });
 
 Deno.test("ns pid view with a host filter fetches the namespace view once, zeroed on failure", () => {
-  const text = dis("trace main { print \"{} {}\", $pid, $tid; }", {
+  const text = dis('trace main { print "{} {}", $pid, $tid; }', {
     filter: { kind: "host-tgid", tgid: 99 },
     pidView: { kind: "ns", ns: NS },
   });
@@ -61,23 +67,32 @@ Deno.test("ns pid view with a host filter fetches the namespace view once, zeroe
 });
 
 Deno.test("no filter and no output: nothing but return 0", () => {
-  assert.equal(dis("trace main { let a = 1; }"), "   0: r6 = r1\n   1: r0 = 1\n   2: *(u64 *)(r10 -40) = r0\n   3: r0 = 0\n   4: exit");
+  assert.equal(
+    dis("trace main { let a = 1; }"),
+    "   0: r6 = r1\n   1: r0 = 1\n   2: *(u64 *)(r10 -40) = r0\n   3: r0 = 0\n   4: exit",
+  );
 });
 
 Deno.test("print: reserve a fixed-size record, header, values, adaptive wake-up", () => {
   const text = dis('trace main { print "{} {}", $input_pid, 2; }', {
     ringbufSize: 1 << 20,
   });
-  // 24-byte header + 2 records of 16 bytes
-  assert.match(text, /r1 = map\[fd 11\]\n.*r2 = 56\n.*r3 = 0\n.*call 131 \(RingbufReserve\)/);
+  // 32-byte header + 2 records of 16 bytes
+  assert.match(text, /r1 = map\[fd 11\]\n.*r2 = 64\n.*r3 = 0\n.*call 131 \(RingbufReserve\)/);
   // ring full: count the loss in the per-CPU map
   assert.match(text, /r1 = map\[fd 12\]\n.*r2 = r10\n.*r2 \+= -24\n.*call 1 \(MapLookupElem\)/);
   assert.match(text, /lock \*\(u64 \*\)\(r0 \+0\) \+= r1/);
   // header: trace id, print id, ktime, tid, tgid
-  assert.match(text, /r7 = r0\n.*\*\(u32 \*\)\(r7 \+0\) = 0\n.*\*\(u32 \*\)\(r7 \+4\) = 0\n.*call 5/);
+  assert.match(
+    text,
+    /r7 = r0\n.*\*\(u32 \*\)\(r7 \+0\) = 0\n.*\*\(u32 \*\)\(r7 \+4\) = 0\n.*call 5/,
+  );
   assert.match(text, /\*\(u32 \*\)\(r7 \+20\) = r1\n.*r1 >>= 32\n.*\*\(u32 \*\)\(r7 \+16\) = r1/);
   // values: $input_pid is a constant; record header word = I64 | len 8 << 16
-  assert.match(text, /r0 = 4242\n.*\*\(u64 \*\)\(r7 \+24\) = 524290\n.*\*\(u64 \*\)\(r7 \+32\) = r0/);
+  assert.match(
+    text,
+    /r0 = 4242\n.*\*\(u64 \*\)\(r7 \+32\) = 524290\n.*\*\(u64 \*\)\(r7 \+40\) = r0/,
+  );
   // wake-up: FORCE (2) once 1 MiB / 8 = 0x20000 bytes wait, else NO_WAKEUP (1)
   assert.match(
     text,
@@ -125,14 +140,16 @@ Deno.test("values from the resolver: register reads and failing memory reads car
   assert.match(text, new RegExp(`r9 = ${ValueStatus.NullDeref}`));
   assert.match(text, new RegExp(`r9 = ${ValueStatus.ReadError}`));
   assert.match(text, /r0 <<= 32\n.*r0 s>>= 32/); // sign extension of the 4-byte read
-  assert.match(text, /\*\(u8 \*\)\(r7 \+25\) = r9/); // status byte of the value record
+  assert.match(text, /\*\(u8 \*\)\(r7 \+33\) = r9/); // status byte of the value record
 });
 
 Deno.test("too many variables for the BPF stack is a script error at the trace", () => {
   const lets = Array.from({ length: 70 }, (_, i) => `let v${i} = ${i};`).join(" ");
   assert.throws(
     () => compile(`trace main { ${lets} }`),
-    (e) => e instanceof ScriptError && /^script:1:1: trace block 'main' cannot be compiled: .*512 bytes/.test(e.message),
+    (e) =>
+      e instanceof ScriptError &&
+      /^script:1:1: trace block 'main' cannot be compiled: .*512 bytes/.test(e.message),
   );
 });
 

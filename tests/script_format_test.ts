@@ -1,16 +1,43 @@
 import assert from "node:assert/strict";
-import { FormatConv, FormatError, parseFormat, renderFormat, valueFormat } from "../lib/script/format.ts";
+import {
+  FormatConv,
+  FormatError,
+  parseFormat,
+  renderFormat,
+  valueFormat,
+} from "../lib/script/format.ts";
 import { type DecodedValue, ValueStatus, ValueType } from "../bpf/wire.ts";
 
-const i64 = (v: bigint): DecodedValue => ({ type: ValueType.I64, status: ValueStatus.Ok, value: v });
-const u64 = (v: bigint): DecodedValue => ({ type: ValueType.U64, status: ValueStatus.Ok, value: v });
-const bool = (v: boolean): DecodedValue => ({ type: ValueType.Bool, status: ValueStatus.Ok, value: v });
-const ptr = (v: bigint): DecodedValue => ({ type: ValueType.Ptr, status: ValueStatus.Ok, value: v });
+const i64 = (v: bigint): DecodedValue => ({
+  type: ValueType.I64,
+  status: ValueStatus.Ok,
+  value: v,
+});
+const u64 = (v: bigint): DecodedValue => ({
+  type: ValueType.U64,
+  status: ValueStatus.Ok,
+  value: v,
+});
+const bool = (v: boolean): DecodedValue => ({
+  type: ValueType.Bool,
+  status: ValueStatus.Ok,
+  value: v,
+});
+const ptr = (v: bigint): DecodedValue => ({
+  type: ValueType.Ptr,
+  status: ValueStatus.Ok,
+  value: v,
+});
 
 Deno.test("parseFormat precompiles literals and conversions", () => {
   const f = parseFormat("a={} b={:x} c={:X} d={:p} {{lit}}");
   assert.deepEqual(f.literals, ["a=", " b=", " c=", " d=", " {lit}"]);
-  assert.deepEqual(f.convs, [FormatConv.Display, FormatConv.LowerHex, FormatConv.UpperHex, FormatConv.Pointer]);
+  assert.deepEqual(f.convs, [
+    FormatConv.Display,
+    FormatConv.LowerHex,
+    FormatConv.UpperHex,
+    FormatConv.Pointer,
+  ]);
   assert.deepEqual(parseFormat("plain").literals, ["plain"]);
   assert.deepEqual(parseFormat("{}{}").literals, ["", "", ""]);
   assert.deepEqual(parseFormat("}}{{").literals, ["}{"]);
@@ -33,9 +60,17 @@ Deno.test("parseFormat errors locate the problem", () => {
   ]);
   assert.deepEqual(err("{0}").slice(1), [0, 3]);
   assert.match(String(err("{0}")[0]), /unsupported placeholder '\{0\}'/);
-  assert.deepEqual(err("ab {"), ["unclosed '{' in format string (write '{{' for a literal brace)", 3, 1]);
+  assert.deepEqual(err("ab {"), [
+    "unclosed '{' in format string (write '{{' for a literal brace)",
+    3,
+    1,
+  ]);
   assert.deepEqual(err("{ {}").slice(1), [0, 1]);
-  assert.deepEqual(err("a}b"), ["unmatched '}' in format string (write '}}' for a literal brace)", 1, 1]);
+  assert.deepEqual(err("a}b"), [
+    "unmatched '}' in format string (write '}}' for a literal brace)",
+    1,
+    1,
+  ]);
 });
 
 Deno.test("rendering: decimal, hex, pointer, bool", () => {
@@ -53,7 +88,11 @@ Deno.test("failed values render their reason", () => {
   const f = parseFormat("{} {} {}");
   const bad = (s: ValueStatus): DecodedValue => ({ type: ValueType.I64, status: s, value: null });
   assert.equal(
-    renderFormat(f, [bad(ValueStatus.ReadError), bad(ValueStatus.NullDeref), bad(ValueStatus.OptimizedOut)]),
+    renderFormat(f, [
+      bad(ValueStatus.ReadError),
+      bad(ValueStatus.NullDeref),
+      bad(ValueStatus.OptimizedOut),
+    ]),
     "<read error> <null pointer> <optimized out>",
   );
 });

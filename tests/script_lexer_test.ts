@@ -41,7 +41,9 @@ Deno.test("tokens: keywords, identifiers, builtins, punctuation, comments", () =
 });
 
 Deno.test("the word after 'trace' is one raw target token", () => {
-  for (const t of ["sample.c:42", "/home/u/src/utils.c:100", "0x401234", "libc.so.6:0x1234", "ns::f"]) {
+  for (
+    const t of ["sample.c:42", "/home/u/src/utils.c:100", "0x401234", "libc.so.6:0x1234", "ns::f"]
+  ) {
     const toks = lex(`trace ${t}{ }`);
     assert.equal(toks[1].kind, TokKind.Target);
     assert.equal(toks[1].text, t);
@@ -53,7 +55,10 @@ Deno.test("integer literals: decimal, hex, octal, binary, underscores, u64 range
     t.kind === TokKind.Int
   ).map((t) => t.int);
   assert.deepEqual(vals, [1048576n, 255n, 493n, 10n, 18446744073709551615n]);
-  assert.match(lexError("18446744073709551616"), /^script:1:1: integer literal .* does not fit in 64 bits/);
+  assert.match(
+    lexError("18446744073709551616"),
+    /^script:1:1: integer literal .* does not fit in 64 bits/,
+  );
   assert.match(lexError("0x"), /invalid integer literal '0x'/);
   assert.match(lexError("12ab"), /invalid integer literal '12ab'/);
 });
@@ -70,7 +75,10 @@ Deno.test("lexer errors point at the offending text", () => {
     lexError('trace f {\n  print "abc;\n}'),
     'script:2:9: unterminated string literal\n  print "abc;\n        ^^^^^',
   );
-  assert.equal(lexError("trace f { @ }"), "script:1:11: unexpected character '@'\ntrace f { @ }\n          ^");
+  assert.equal(
+    lexError("trace f { @ }"),
+    "script:1:11: unexpected character '@'\ntrace f { @ }\n          ^",
+  );
   assert.match(lexError("/* never closed"), /^script:1:1: unterminated comment/);
   assert.match(lexError('"\\q"'), /unknown escape '\\q'/);
 });

@@ -64,7 +64,10 @@ Deno.test("syntax errors carry line:column and a caret", () => {
     parseError("trace main {\n  let = 3;\n}"),
     "script:2:7: expected a variable name after 'let', found '='\n  let = 3;\n      ^",
   );
-  assert.match(parseError("print 1;"), /^script:1:1: expected 'trace <target> \{ \.\.\. \}' at top level/);
+  assert.match(
+    parseError("print 1;"),
+    /^script:1:1: expected 'trace <target> \{ \.\.\. \}' at top level/,
+  );
   assert.match(parseError(""), /empty script/);
   assert.match(parseError("trace what? { }"), /^script:1:7: invalid trace target 'what\?'/);
   assert.match(parseError("trace main { print (1 + 2; }"), /expected '\)'/);

@@ -1,11 +1,23 @@
 import assert from "node:assert/strict";
 import { compileScript } from "../lib/script/compiler.ts";
 import { renderEvent } from "../lib/script/render.ts";
-import { decodeEvent, eventLayout, HeaderOffset, SCALAR_LEN, valueHeaderWord, ValueStatus } from "../bpf/wire.ts";
+import {
+  decodeEvent,
+  eventLayout,
+  HeaderOffset,
+  SCALAR_LEN,
+  valueHeaderWord,
+  ValueStatus,
+} from "../bpf/wire.ts";
 import type { ValueType } from "../bpf/wire.ts";
 
 /** Build the record the program of `printId` would emit for the given raw values. */
-function event(printId: number, types: ValueType[], values: bigint[], statuses: ValueStatus[] = []) {
+function event(
+  printId: number,
+  types: ValueType[],
+  values: bigint[],
+  statuses: ValueStatus[] = [],
+) {
   const layout = eventLayout(types.map(() => SCALAR_LEN));
   const b = new Uint8Array(layout.size);
   const v = new DataView(b.buffer);

@@ -24,7 +24,12 @@ function u64(v: bigint): Uint8Array {
 }
 
 /** Encode an event exactly as the BPF program lays it out. */
-function encode(traceId: number, printId: number, values: TestValue[], ktime = 123456789n): Uint8Array {
+function encode(
+  traceId: number,
+  printId: number,
+  values: TestValue[],
+  ktime = 123456789n,
+): Uint8Array {
   const layout = eventLayout(values.map((v) => v.bytes.length));
   const out = new Uint8Array(layout.size);
   const v = new DataView(out.buffer);
@@ -33,21 +38,27 @@ function encode(traceId: number, printId: number, values: TestValue[], ktime = 1
   v.setBigUint64(HeaderOffset.KtimeNs, ktime, true);
   v.setUint32(HeaderOffset.HostTgid, 4321, true);
   v.setUint32(HeaderOffset.HostTid, 4322, true);
+  v.setUint32(HeaderOffset.ViewTgid, 17, true);
+  v.setUint32(HeaderOffset.ViewTid, 18, true);
   values.forEach((val, i) => {
     const off = layout.valueOffsets[i];
-    v.setUint32(off, valueHeaderWord(val.type, val.status ?? ValueStatus.Ok, val.bytes.length), true);
+    v.setUint32(
+      off,
+      valueHeaderWord(val.type, val.status ?? ValueStatus.Ok, val.bytes.length),
+      true,
+    );
     out.set(val.bytes, off + 8);
   });
   return out;
 }
 
-Deno.test("layout: 24-byte header, 8-byte aligned records", () => {
-  assert.equal(EVENT_HEADER_SIZE, 24);
+Deno.test("layout: 32-byte header, 8-byte aligned records", () => {
+  assert.equal(EVENT_HEADER_SIZE, 32);
   assert.equal(valueRecordSize(8), 16);
   assert.equal(valueRecordSize(1), 16);
   assert.equal(valueRecordSize(9), 24);
   assert.equal(valueRecordSize(0), 8);
-  assert.deepEqual(eventLayout([8, 3, 8]), { size: 24 + 16 + 16 + 16, valueOffsets: [24, 40, 56] });
+  assert.deepEqual(eventLayout([8, 3, 8]), { size: 32 + 16 + 16 + 16, valueOffsets: [32, 48, 64] });
   // type | status << 8 | len << 16, what a single 32-bit store writes
   assert.equal(valueHeaderWord(ValueType.I64, ValueStatus.Ok, 8), 0x0008_0002);
   assert.equal(valueHeaderWord(ValueType.Ptr, ValueStatus.ReadError, 8), 0x0008_0206);
@@ -67,6 +78,8 @@ Deno.test("decodes the header and scalar values", () => {
   assert.equal(ev.ktimeNs, 1_000_000_000_123n);
   assert.equal(ev.hostTgid, 4321);
   assert.equal(ev.hostTid, 4322);
+  assert.equal(ev.viewTgid, 17);
+  assert.equal(ev.viewTid, 18);
   assert.deepEqual(ev.values.map((v) => v.value), [-5n, 2n ** 64n - 1n, true, false, 0x7fff_1234n]);
   assert.ok(ev.values.every((v) => v.status === ValueStatus.Ok));
 });
@@ -111,10 +124,11 @@ Deno.test("a header-only event has no values", () => {
 });
 
 Deno.test("malformed events are rejected with a WireError", () => {
-  assert.throws(() => decodeEvent(new Uint8Array(10)), /shorter than its 24-byte header/);
+  assert.throws(() => decodeEvent(new Uint8Array(10)), /shorter than its 32-byte header/);
   const raw = encode(0, 0, [{ type: ValueType.I64, bytes: u64(1n) }]);
-  assert.throws(() => decodeEvent(raw.subarray(0, 28)), WireError);
-  assert.throws(() => decodeEvent(raw.subarray(0, 36)), /overruns/);
+  assert.throws(() => decodeEvent(raw.subarray(0, 36)), /truncated value header/);
+  assert.throws(() => decodeEvent(raw.subarray(0, 44)), WireError);
+  assert.throws(() => decodeEvent(raw.subarray(0, 44)), /overruns/);
 });
 
 Deno.test("decoder throughput is well above 1M events/s for a 3-value print", () => {

@@ -4,7 +4,6 @@
  * Config file: `--config FILE` (must exist), else `./ghostscope.yaml`, else
  * `~/.config/ghostscope/config.yaml`. Keys are snake_case; an unknown key is an error naming it.
  */
-import { parse as parseYaml } from "yaml";
 import { UsageError } from "../errors.ts";
 import {
   DEFAULT_SETTINGS,
@@ -82,10 +81,10 @@ export interface LoadedSettings {
 }
 
 /** Merges every source into one {@link Settings}; throws {@link UsageError} on bad values. */
-export function loadSettings(opts: LoadOptions): LoadedSettings {
+export async function loadSettings(opts: LoadOptions): Promise<LoadedSettings> {
   const env = opts.env ?? Deno.env.toObject();
   const configFile = findConfigFile(opts.configPath, opts.cwd ?? Deno.cwd(), opts.home ?? env.HOME);
-  const fromFile = configFile ? readConfigFile(configFile) : {};
+  const fromFile = configFile ? await readConfigFile(configFile) : {};
   const fromEnv = readEnv(env);
   const settings: Settings = { ...DEFAULT_SETTINGS, ...fromFile, ...fromEnv, ...opts.cli };
   validateSettings(settings, (key) => {
@@ -116,7 +115,9 @@ function isFile(path: string): boolean {
   }
 }
 
-function readConfigFile(path: string): PartialSettings {
+async function readConfigFile(path: string): Promise<PartialSettings> {
+  // The YAML parser costs ~35 ms to load: only pay for it when there is a config file.
+  const { parse: parseYaml } = await import("yaml");
   let doc: unknown;
   try {
     doc = parseYaml(Deno.readTextFileSync(path));

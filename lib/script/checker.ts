@@ -212,7 +212,9 @@ class TraceChecker {
           throw this.r.error(
             s.nameSpan,
             here
-              ? `'${s.name}' is already declared (line ${this.#line(prev.span)}); script variables ` +
+              ? `'${s.name}' is already declared (line ${
+                this.#line(prev.span)
+              }); script variables ` +
                 `are immutable, use a new name`
               : `shadowing is not allowed: '${s.name}' is already declared in an enclosing block ` +
                 `(line ${this.#line(prev.span)})`,
@@ -248,7 +250,9 @@ class TraceChecker {
         if (want !== args.length) {
           throw this.r.error(
             s.format.span,
-            `format string has ${plural(want, "placeholder")} but ${plural(args.length, "argument")} ` +
+            `format string has ${plural(want, "placeholder")} but ${
+              plural(args.length, "argument")
+            } ` +
               `${args.length === 1 ? "was" : "were"} given`,
           );
         }
@@ -286,7 +290,7 @@ class TraceChecker {
       case "string":
         throw this.r.error(
           e.span,
-          "string literals can only be used as the format string of print (print \"...\", args)",
+          'string literals can only be used as the format string of print (print "...", args)',
         );
       case "builtin":
         return this.#builtin(e.name, e.span);
@@ -398,8 +402,7 @@ function collectLets(b: Block, out: LetSite[]): void {
   for (const s of b.stmts) {
     if (s.kind === "let") {
       out.push({ name: s.name, span: s.nameSpan, stmtEnd: s.span.end, block: b });
-    }
-    else if (s.kind === "if") {
+    } else if (s.kind === "if") {
       collectLets(s.then, out);
       if (s.otherwise) collectLets(s.otherwise, out);
     }

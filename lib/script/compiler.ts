@@ -19,7 +19,13 @@ import type { IrExpr, IrStmt, IrTrace } from "../../bpf/ir.ts";
 import type { PidView, TaskFilter } from "../../bpf/task_filter.ts";
 import { buildTraceProgram } from "../../bpf/trace_program.ts";
 import type { Script, TraceTarget } from "./ast.ts";
-import { type CExpr, type CheckedTrace, checkScript, type CStmt, type PrintInfo } from "./checker.ts";
+import {
+  type CExpr,
+  type CheckedTrace,
+  checkScript,
+  type CStmt,
+  type PrintInfo,
+} from "./checker.ts";
 import { Reporter } from "./diagnostics.ts";
 import { parseScript } from "./parser.ts";
 import { NO_VARIABLES, type VariableResolver } from "./resolver.ts";
@@ -92,7 +98,14 @@ export function compileScript(source: string, opts: CompileOptions): CompiledScr
         `trace block '${t.targetText}' cannot be compiled: ${msg}`,
       );
     }
-    return { traceId: t.traceId, name: ir.name, target: t.target, targetText: t.targetText, ir, program };
+    return {
+      traceId: t.traceId,
+      name: ir.name,
+      target: t.target,
+      targetText: t.targetText,
+      ir,
+      program,
+    };
   });
   return { traces, prints: checked.prints };
 }
@@ -105,7 +118,11 @@ export function programName(traceId: number, targetText: string): string {
 
 /** Lower a checked trace block to IR. */
 export function lowerTrace(t: CheckedTrace): IrTrace {
-  return { traceId: t.traceId, name: programName(t.traceId, t.targetText), body: t.body.map(lowerStmt) };
+  return {
+    traceId: t.traceId,
+    name: programName(t.traceId, t.targetText),
+    body: t.body.map(lowerStmt),
+  };
 }
 
 function lowerStmt(s: CStmt): IrStmt {
@@ -143,7 +160,11 @@ export function lowerExpr(e: CExpr): IrExpr {
       const operand = lowerExpr(e.operand);
       if (operand.kind === "const") {
         // fold `-5` and `!0` so literals cost one instruction
-        const v = e.op === "neg" ? BigInt.asUintN(64, -operand.value) : operand.value === 0n ? 1n : 0n;
+        const v = e.op === "neg"
+          ? BigInt.asUintN(64, -operand.value)
+          : operand.value === 0n
+          ? 1n
+          : 0n;
         return { kind: "const", value: v };
       }
       return { kind: "unary", op: e.op, operand };

@@ -38,7 +38,12 @@ export function lineCol(source: string, offset: number): LineCol {
  * (`^` under every character of `span` on that line, at least one). Tabs before the span are
  * kept in the caret line so it lines up in a terminal.
  */
-export function formatDiagnostic(source: string, span: Span, message: string, name = "script"): string {
+export function formatDiagnostic(
+  source: string,
+  span: Span,
+  message: string,
+  name = "script",
+): string {
   const { line, column } = lineCol(source, span.start);
   const lineStart = span.start - (column - 1);
   let lineEnd = source.indexOf("\n", lineStart);

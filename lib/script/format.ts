@@ -71,7 +71,11 @@ export function parseFormat(text: string): CompiledFormat {
       const close = text.indexOf("}", i + 1);
       const nextOpen = text.indexOf("{", i + 1);
       if (close < 0 || (nextOpen >= 0 && nextOpen < close)) {
-        throw new FormatError("unclosed '{' in format string (write '{{' for a literal brace)", i, 1);
+        throw new FormatError(
+          "unclosed '{' in format string (write '{{' for a literal brace)",
+          i,
+          1,
+        );
       }
       const inner = text.slice(i + 1, close);
       const conv = CONVS[inner];
@@ -92,7 +96,11 @@ export function parseFormat(text: string): CompiledFormat {
         i++;
         continue;
       }
-      throw new FormatError("unmatched '}' in format string (write '}}' for a literal brace)", i, 1);
+      throw new FormatError(
+        "unmatched '}' in format string (write '}}' for a literal brace)",
+        i,
+        1,
+      );
     } else {
       lit += c;
     }
@@ -144,7 +152,9 @@ export function renderValue(v: DecodedValue, conv: FormatConv): string {
       }
       return String(x);
     case FormatConv.LowerHex:
-      return typeof x === "string" ? hexBytes(new TextEncoder().encode(x), false) : asU64(x).toString(16);
+      return typeof x === "string"
+        ? hexBytes(new TextEncoder().encode(x), false)
+        : asU64(x).toString(16);
     case FormatConv.UpperHex:
       return typeof x === "string"
         ? hexBytes(new TextEncoder().encode(x), true)

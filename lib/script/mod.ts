@@ -3,7 +3,12 @@
  * @module
  */
 
-export { type CompiledScript, type CompiledTrace, type CompileOptions, compileScript } from "./compiler.ts";
+export {
+  type CompiledScript,
+  type CompiledTrace,
+  type CompileOptions,
+  compileScript,
+} from "./compiler.ts";
 export { renderEvent } from "./render.ts";
 export type { PrintInfo } from "./checker.ts";
 export type { TraceTarget } from "./ast.ts";

@@ -18,7 +18,7 @@
 
 import type { BinaryOp, Block, Expr, Script, Stmt, TraceBlock, TraceTarget } from "./ast.ts";
 import { Reporter, type Span } from "./diagnostics.ts";
-import { type Token, TokKind, tokenize } from "./lexer.ts";
+import { type Token, tokenize, TokKind } from "./lexer.ts";
 
 const TARGET_FORMS = "a function name, file:line, 0xADDR or module:0xADDR";
 const TARGET_HELP = `expected ${TARGET_FORMS}`;
@@ -89,7 +89,10 @@ class Parser {
 
   #expect(text: string, context: string): Token {
     if (!this.#is(text)) {
-      throw this.r.error(this.#peek.span, `expected '${text}' ${context}, found ${describe(this.#peek)}`);
+      throw this.r.error(
+        this.#peek.span,
+        `expected '${text}' ${context}, found ${describe(this.#peek)}`,
+      );
     }
     return this.#next();
   }
@@ -106,7 +109,10 @@ class Parser {
       traces.push(this.#trace());
     }
     if (traces.length === 0) {
-      throw this.r.error(this.#peek.span, "empty script: expected at least one 'trace <target> { ... }'");
+      throw this.r.error(
+        this.#peek.span,
+        "empty script: expected at least one 'trace <target> { ... }'",
+      );
     }
     return { traces };
   }
@@ -148,7 +154,10 @@ class Parser {
         case "if":
           return this.#if();
         case "trace":
-          throw this.r.error(t.span, "'trace' blocks cannot be nested; close the current block first");
+          throw this.r.error(
+            t.span,
+            "'trace' blocks cannot be nested; close the current block first",
+          );
         case "else":
           throw this.r.error(t.span, "'else' without a matching 'if'");
       }
@@ -174,7 +183,10 @@ class Parser {
       // Point just after the previous token: that is where the ';' is missing.
       const prev = this.toks[this.#pos - 1];
       const at = prev ? prev.span.end : t.span.start;
-      throw this.r.error({ start: at, end: at + 1 }, `expected ';' after ${what}, found ${describe(t)}`);
+      throw this.r.error(
+        { start: at, end: at + 1 },
+        `expected ';' after ${what}, found ${describe(t)}`,
+      );
     }
     return this.#next();
   }
@@ -209,13 +221,22 @@ class Parser {
     const kw = this.#next();
     const name = this.#peek;
     if (name.kind !== TokKind.Ident) {
-      throw this.r.error(name.span, `expected a variable name after 'let', found ${describe(name)}`);
+      throw this.r.error(
+        name.span,
+        `expected a variable name after 'let', found ${describe(name)}`,
+      );
     }
     this.#next();
     this.#expect("=", `after 'let ${name.text}'`);
     const value = this.#expr();
     const semi = this.#semicolon("let");
-    return { kind: "let", name: name.text, nameSpan: name.span, value, span: span(kw.span, semi.span) };
+    return {
+      kind: "let",
+      name: name.text,
+      nameSpan: name.span,
+      value,
+      span: span(kw.span, semi.span),
+    };
   }
 
   #if(): Stmt {
@@ -272,7 +293,12 @@ class Parser {
     if (this.#is("-") || this.#is("!")) {
       const op = this.#next();
       const operand = this.#unary();
-      return { kind: "unary", op: op.text as "-" | "!", operand, span: span(op.span, operand.span) };
+      return {
+        kind: "unary",
+        op: op.text as "-" | "!",
+        operand,
+        span: span(op.span, operand.span),
+      };
     }
     return this.#primary();
   }
@@ -313,7 +339,10 @@ class Parser {
           return { ...inner, span: span(open.span, close.span) } as Expr;
         }
         if (t.text === "*" || t.text === "&" || t.text === "[" || t.text === ".") {
-          throw this.r.error(t.span, `'${t.text}' (pointers, members, arrays) is not supported yet`);
+          throw this.r.error(
+            t.span,
+            `'${t.text}' (pointers, members, arrays) is not supported yet`,
+          );
         }
         break;
     }

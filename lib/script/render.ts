@@ -9,7 +9,10 @@ import type { PrintInfo } from "./checker.ts";
 import { renderFormat } from "./format.ts";
 
 /** Render the payload line of an event, e.g. `pid=42 x=0x1f`. */
-export function renderEvent(script: { readonly prints: readonly PrintInfo[] }, ev: DecodedEvent): string {
+export function renderEvent(
+  script: { readonly prints: readonly PrintInfo[] },
+  ev: DecodedEvent,
+): string {
   const p = script.prints[ev.printId];
   if (p === undefined) return `<unknown print #${ev.printId} from trace #${ev.traceId}>`;
   return renderFormat(p.format, ev.values);

@@ -3,7 +3,14 @@
  * uprobe link per probe site. Every object is registered with {@link Resources} as it is created,
  * so a failure half-way through attaching still releases everything.
  */
-import { closeFd, createMap, loadProgram, mapLookup, possibleCpus, ProgType } from "../../ffi/bpf.ts";
+import {
+  closeFd,
+  createMap,
+  loadProgram,
+  mapLookup,
+  possibleCpus,
+  ProgType,
+} from "../../ffi/bpf.ts";
 import { VerifierError } from "../../ffi/errors.ts";
 import { attachBpf, openUprobe } from "../../ffi/perf.ts";
 import { EVENTS_MAP, eventsMapSpec, LOST_MAP, lostMapSpec, type MapSpec } from "../../bpf/maps.ts";

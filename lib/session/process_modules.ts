@@ -18,12 +18,17 @@ export interface ProcessModule {
   elf(): ElfFile;
 }
 
-/** Lists the modules of `pid`, executable first. */
+/**
+ * Lists the modules of `pid`, executable first. Only files the process maps executable count:
+ * data files it maps (locale archives, mmapped data) cannot hold probe sites and need not be ELF.
+ * A module whose file was deleted or replaced on disk (a binary rebuilt while it runs) is reached
+ * through `/proc/PID/exe` or `/proc/PID/map_files/...`, which still name the inode the process runs.
+ */
 export function processModules(pid: number, procRoot = "/proc"): ProcessModule[] {
-  let exe: string;
+  let exeLink: string;
   let entries;
   try {
-    exe = Deno.readLinkSync(procPath(procRoot, pid, "exe")).replace(/ \(deleted\)$/, "");
+    exeLink = Deno.readLinkSync(procPath(procRoot, pid, "exe"));
     entries = readMaps(pid, procRoot);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
@@ -31,13 +36,22 @@ export function processModules(pid: number, procRoot = "/proc"): ProcessModule[]
     }
     throw new UsageError(`cannot read the executable of process ${pid}: ${(err as Error).message}`);
   }
-  const paths = [exe];
+  const exe = exeLink.replace(/ \(deleted\)$/, "");
+  const rootPath = (path: string) => procPath(procRoot, pid, "root") + path;
+  const modules = [
+    lazyModule(exe, exe !== exeLink ? procPath(procRoot, pid, "exe") : rootPath(exe)),
+  ];
+  const seen = new Set([exe]);
   for (const entry of entries) {
-    if (entry.pathKind === MapsPathKind.File && !paths.includes(entry.path)) {
-      paths.push(entry.path);
-    }
+    if (entry.pathKind !== MapsPathKind.File || !entry.perms.exec || seen.has(entry.path)) continue;
+    seen.add(entry.path);
+    const range = `${entry.start.toString(16)}-${entry.end.toString(16)}`;
+    const hostPath = entry.deleted
+      ? procPath(procRoot, pid, "map_files", range)
+      : rootPath(entry.path);
+    modules.push(lazyModule(entry.path, hostPath));
   }
-  return paths.map((path) => lazyModule(path, procPath(procRoot, pid, "root") + path));
+  return modules;
 }
 
 /** A module of a file given directly (`-t PATH`), reachable under its own path. */

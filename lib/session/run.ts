@@ -12,9 +12,14 @@ import { RuntimeFailure, UsageError } from "../errors.ts";
 import { rendererFor } from "../output/renderers.ts";
 import { LineWriter } from "../output/writer.ts";
 import { planForPid, requireTraceable, type TraceablePidPlan } from "../pid/mod.ts";
-import { compileScript, type CompiledScript, renderEvent } from "../script/mod.ts";
+import { type CompiledScript, compileScript, renderEvent } from "../script/mod.ts";
 import { runEventLoop } from "./event_loop.ts";
-import { attachUprobe, createSessionMaps, loadTraceProgram, readLostCount } from "./kernel_session.ts";
+import {
+  attachUprobe,
+  createSessionMaps,
+  loadTraceProgram,
+  readLostCount,
+} from "./kernel_session.ts";
 import { locateTarget } from "./locate_target.ts";
 import { ensurePrivileges } from "./privileges.ts";
 import { processModules } from "./process_modules.ts";
@@ -30,7 +35,7 @@ export async function runTrace(request: TraceRequest, settings: Settings): Promi
     throw new UsageError("-t PATH is not available in this build yet; use -p PID");
   }
   const status = new Status(settings.status);
-  const plan = requireTraceable(planForPid(request.pidText ?? ""));
+  const plan = requireTraceable(planOrPrivilegeError(request.pidText ?? ""));
   ensurePrivileges();
   for (const notice of plan.views.notices) status.notice(notice);
   const compiled = compileScript(request.script.source, {
@@ -41,7 +46,9 @@ export async function runTrace(request: TraceRequest, settings: Settings): Promi
     ringbufSize: settings.ringbufSize,
   });
   const modules = processModules(plan.views.procPid);
-  const sites = compiled.traces.map((trace) => locateTarget(trace.target, trace.targetText, modules));
+  const sites = compiled.traces.map((trace) =>
+    locateTarget(trace.target, trace.targetText, modules)
+  );
 
   const resources = new Resources();
   const signals = new StopSignals();
@@ -76,19 +83,23 @@ export async function runTrace(request: TraceRequest, settings: Settings): Promi
     const deadline = settings.durationSeconds === undefined
       ? undefined
       : Date.now() + settings.durationSeconds * 1000;
-    const reason = await runEventLoop({
-      pollOnce: (timeoutMs) => {
-        ring.poll(timeoutMs);
-        ring.consume();
+    const reason = await runEventLoop(
+      {
+        pollOnce: (timeoutMs) => {
+          ring.poll(timeoutMs);
+          ring.consume();
+        },
+        afterBatch: () => consumer.writer.flush(),
+        checkStop: () => {
+          if (consumer.limitReached) return StopReason.MaxEvents;
+          if (consumer.writer.closed) return StopReason.OutputClosed;
+          if (pidfdExited(pidfd)) return StopReason.TargetExited;
+          return undefined;
+        },
       },
-      afterBatch: () => consumer.writer.flush(),
-      checkStop: () => {
-        if (consumer.limitReached) return StopReason.MaxEvents;
-        if (consumer.writer.closed) return StopReason.OutputClosed;
-        if (pidfdExited(pidfd)) return StopReason.TargetExited;
-        return undefined;
-      },
-    }, signals, deadline);
+      signals,
+      deadline,
+    );
     const lost = readLostCount(maps.lostFd);
     if (reason === StopReason.TargetExited) status.notice(`target PID ${plan.inputPid} exited`);
     status.notice(summaryLine(consumer.count, lost, reason));
@@ -98,6 +109,19 @@ export async function runTrace(request: TraceRequest, settings: Settings): Promi
     for (const failure of failures) status.notice(`cleanup failed: ${failure}`);
   }
   return 0;
+}
+
+/**
+ * Plans the PID. Without privileges, reading another user's /proc files fails first; the missing
+ * privileges are then the cause worth reporting (usage errors such as a bad PID still win).
+ */
+function planOrPrivilegeError(pidText: string): ReturnType<typeof planForPid> {
+  try {
+    return planForPid(pidText);
+  } catch (err) {
+    if (!(err instanceof UsageError)) ensurePrivileges();
+    throw err;
+  }
 }
 
 /** Attaches, turning "the process is gone" into the message a user expects. */
@@ -111,7 +135,9 @@ function attachOrExplain(
     attachUprobe(resources, progFd, site, plan.perfPid);
   } catch (err) {
     if (err instanceof RuntimeFailure && /ESRCH/.test(err.message)) {
-      throw new RuntimeFailure(`target PID ${plan.inputPid} exited before the probes were attached`);
+      throw new RuntimeFailure(
+        `target PID ${plan.inputPid} exited before the probes were attached`,
+      );
     }
     throw err;
   }
@@ -143,7 +169,7 @@ class EventConsumer {
   onSample(bytes: Uint8Array): void {
     if (this.count >= this.#max) return;
     const event = decodeEvent(bytes);
-    const shown = this.#display(event.hostTgid, event.hostTid);
+    const shown = this.#display(event);
     this.writer.line(this.#render({
       traceId: event.traceId,
       wallNs: this.#clock.wallNs(event.ktimeNs),

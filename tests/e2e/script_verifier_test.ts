@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { closeFd, createMap, loadProgram, ProgType } from "../../ffi/bpf.ts";
 import { VerifierError } from "../../ffi/errors.ts";
-import { eventsMapSpec, EVENTS_MAP, LOST_MAP, lostMapSpec } from "../../bpf/maps.ts";
+import { EVENTS_MAP, eventsMapSpec, LOST_MAP, lostMapSpec } from "../../bpf/maps.ts";
 import type { PidView, TaskFilter } from "../../bpf/task_filter.ts";
 import { ValueStatus } from "../../bpf/wire.ts";
 import { compileScript } from "../../lib/script/compiler.ts";
@@ -30,7 +30,10 @@ const RESOLVER: VariableResolver = {
   resolve(name) {
     switch (name) {
       case "arg0": // int in rdi
-        return { type: "i64", expr: { kind: "extend", operand: { kind: "ctx", offset: 112 }, bits: 32, signed: true } };
+        return {
+          type: "i64",
+          expr: { kind: "extend", operand: { kind: "ctx", offset: 112 }, bits: 32, signed: true },
+        };
       case "ptr": // pointer in rsi
         return { type: "ptr", expr: { kind: "ctx", offset: 104 } };
       case "field": // int at rsi + 4
@@ -38,7 +41,13 @@ const RESOLVER: VariableResolver = {
           type: "i64",
           expr: {
             kind: "read",
-            addr: { kind: "arith", op: "add", signed: false, left: { kind: "ctx", offset: 104 }, right: { kind: "const", value: 4n } },
+            addr: {
+              kind: "arith",
+              op: "add",
+              signed: false,
+              left: { kind: "ctx", offset: 104 },
+              right: { kind: "const", value: 4n },
+            },
             size: 4,
             signed: true,
           },
@@ -46,7 +55,12 @@ const RESOLVER: VariableResolver = {
       case "chained": // **(long **)rdx
         return {
           type: "u64",
-          expr: { kind: "read", addr: { kind: "read", addr: { kind: "ctx", offset: 96 }, size: 8, signed: false }, size: 8, signed: false },
+          expr: {
+            kind: "read",
+            addr: { kind: "read", addr: { kind: "ctx", offset: 96 }, size: 8, signed: false },
+            size: 8,
+            signed: false,
+          },
         };
       case "gone":
         return { type: "i64", expr: { kind: "unavailable", status: ValueStatus.OptimizedOut } };
@@ -79,18 +93,25 @@ const CORPUS: Record<string, string> = {
     if $pid < 0 { print "never"; }
   }`,
   manyPrints: `trace main {${
-    Array.from({ length: 40 }, (_, i) => `if $tid % ${i + 2} == 0 { print "{} {}", ${i}, $pid; }`).join("\n")
+    Array.from({ length: 40 }, (_, i) => `if $tid % ${i + 2} == 0 { print "{} {}", ${i}, $pid; }`)
+      .join("\n")
   }}`,
-  wideFormat: `trace main { print "${"{} ".repeat(24)}", ${Array.from({ length: 24 }, (_, i) => `$pid + ${i}`).join(", ")}; }`,
-  manyLets: `trace main {${Array.from({ length: 50 }, (_, i) => `let v${i} = $pid + ${i};`).join(" ")} print v49; }`,
-  deepExpr: `trace main { print ${"(".repeat(20)}$pid${" + $tid * ($timestamp - 1))".repeat(20)}; }`,
+  wideFormat: `trace main { print "${"{} ".repeat(24)}", ${
+    Array.from({ length: 24 }, (_, i) => `$pid + ${i}`).join(", ")
+  }; }`,
+  manyLets: `trace main {${
+    Array.from({ length: 50 }, (_, i) => `let v${i} = $pid + ${i};`).join(" ")
+  } print v49; }`,
+  deepExpr: `trace main { print ${"(".repeat(20)}$pid${
+    " + $tid * ($timestamp - 1))".repeat(20)
+  }; }`,
   programVars: `trace main {
     print "{} {:p} {} {} {}", arg0, ptr, field, chained, gone;
     let f = field + 1;
     if f > 3 && chained != 0 { print f; } else if ptr == 0 { print "null"; }
     print f * arg0 / (field - 2);
   }`,
-  twoTraces: 'trace main { print $pid; } trace other.c:12 { print $tid; }',
+  twoTraces: "trace main { print $pid; } trace other.c:12 { print $tid; }",
 };
 
 e2eTest("the verifier accepts every generated program shape", () => {
@@ -102,14 +123,26 @@ e2eTest("the verifier accepts every generated program shape", () => {
     for (const [name, source] of Object.entries(CORPUS)) {
       for (const filter of FILTERS) {
         for (const pidView of VIEWS) {
-          const compiled = compileScript(source, { filter, pidView, inputPid: 4242, resolveVariable: RESOLVER });
+          const compiled = compileScript(source, {
+            filter,
+            pidView,
+            inputPid: 4242,
+            resolveVariable: RESOLVER,
+          });
           for (const t of compiled.traces) {
             const what = `${name} / filter ${filter.kind} / view ${pidView.kind} / ${t.name}`;
             let fd: number;
             try {
-              fd = loadProgram({ type: ProgType.Kprobe, name: t.name, insns: t.program.assemble(fds), license: "GPL" });
+              fd = loadProgram({
+                type: ProgType.Kprobe,
+                name: t.name,
+                insns: t.program.assemble(fds),
+                license: "GPL",
+              });
             } catch (e) {
-              const detail = e instanceof VerifierError ? `\n${e.tail(25)}\n${t.program.listing()}` : "";
+              const detail = e instanceof VerifierError
+                ? `\n${e.tail(25)}\n${t.program.listing()}`
+                : "";
               assert.fail(`${what}: ${(e as Error).message}${detail}`);
             }
             closeFd(fd);

@@ -1,0 +1,39 @@
+import assert from "node:assert/strict";
+import {
+  DEFAULT_RINGBUF_SIZE,
+  EVENTS_MAP,
+  eventsMapSpec,
+  isValidRingbufSize,
+  LOST_MAP,
+  lostMapSpec,
+  MapKind,
+} from "../bpf/maps.ts";
+
+Deno.test("events ring buffer: 4 MiB by default, any power of two from one page", () => {
+  assert.equal(DEFAULT_RINGBUF_SIZE, 4 * 1024 * 1024);
+  assert.deepEqual(eventsMapSpec(), {
+    ref: EVENTS_MAP,
+    name: "gs_events",
+    type: MapKind.Ringbuf,
+    keySize: 0,
+    valueSize: 0,
+    maxEntries: 4 * 1024 * 1024,
+  });
+  assert.equal(eventsMapSpec(4096).maxEntries, 4096);
+  assert.equal(eventsMapSpec(1 << 24).maxEntries, 1 << 24);
+  for (const bad of [0, 1000, 2048, 3 * 4096, 4096.5, 2 ** 32]) {
+    assert.equal(isValidRingbufSize(bad), false, String(bad));
+    assert.throws(() => eventsMapSpec(bad), /must be a power of two/);
+  }
+});
+
+Deno.test("lost counter: one per-CPU u64 under a u32 key", () => {
+  assert.deepEqual(lostMapSpec(), {
+    ref: LOST_MAP,
+    name: "gs_lost",
+    type: MapKind.PercpuArray,
+    keySize: 4,
+    valueSize: 8,
+    maxEntries: 1,
+  });
+});
