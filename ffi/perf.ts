@@ -76,7 +76,8 @@ function readUprobePmu(): UprobePmu {
   let type: number;
   try {
     type = Number(Deno.readTextFileSync(`${UPROBE_PMU}/type`).trim());
-  } catch {
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
     throw new NotSupportedError(
       "uprobe PMU",
       `uprobes are not available: ${UPROBE_PMU}/type is missing (kernel built without CONFIG_UPROBE_EVENTS?)`,
@@ -135,8 +136,9 @@ export function tracefsRoot(): string | null {
   for (const root of TRACEFS_ROOTS) {
     try {
       if (Deno.statSync(`${root}/events`).isDirectory) return root;
-    } catch {
-      // Try the next one.
+    } catch (err) {
+      // Absent: try the next one. Anything else (no permission) is worth seeing.
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
   }
   return null;

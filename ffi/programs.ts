@@ -19,6 +19,8 @@ const PROG_LOAD_OPTS = {
   logBuf: 96,
 } as const;
 
+let verifierLog: Uint8Array<ArrayBuffer> | undefined;
+
 /**
  * Loads a program and returns its fd. With `log_level=0` and a log buffer, libbpf loads once
  * without a log and, only if that fails, again with level 1, so success costs no logging.
@@ -32,7 +34,10 @@ export function loadProgram(spec: ProgramSpec): number {
   if (spec.insns.length === 0 || spec.insns.length % INSN_SIZE !== 0) {
     throw new RangeError(`${op}: ${spec.insns.length} bytes is not a whole number of instructions`);
   }
-  const log = allocBytes(VERIFIER_LOG_SIZE);
+  // Loads are synchronous and never nested, so one buffer serves them all.
+  verifierLog ??= allocBytes(VERIFIER_LOG_SIZE);
+  const log = verifierLog;
+  log[0] = 0;
   const opts = new CStruct(PROG_LOAD_OPTS.size)
     .u64(0, PROG_LOAD_OPTS.size)
     .u32(PROG_LOAD_OPTS.expectedAttachType, spec.expectedAttachType ?? 0)

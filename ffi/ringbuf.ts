@@ -101,6 +101,8 @@ export class RingBuffer {
   }
 
   #open(op: string): Deno.PointerObject {
+    // libbpf's consumer is not re-entrant: no polling from inside onSample.
+    if (this.#inCallback) throw new Error(`${op}: called from inside onSample`);
     if (this.#ring === null || this.#closeRequested) {
       throw libbpfError(`${op}: ring buffer closed`, -Errno.EBADF);
     }

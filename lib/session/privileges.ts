@@ -20,6 +20,6 @@ export function ensurePrivileges(procRoot = "/proc"): void {
   const has = (cap: Capability) => (caps & (1n << BigInt(cap))) !== 0n;
   if (has(Capability.SysAdmin) || (has(Capability.Bpf) && has(Capability.Perfmon))) return;
   throw new RuntimeFailure(
-    "ghostscope needs root (or CAP_BPF and CAP_PERFMON) to load eBPF programs and attach uprobes: run it with sudo",
+    "root privileges (or CAP_BPF and CAP_PERFMON) are needed to load eBPF programs and attach uprobes: run ghostscope with sudo",
   );
 }

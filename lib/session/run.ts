@@ -5,6 +5,7 @@
 import { RingBuffer } from "../../ffi/ringbuf.ts";
 import { pidfdExited, pidfdOpen } from "../../ffi/process.ts";
 import { closeFd } from "../../ffi/bpf.ts";
+import { BpfError, Errno } from "../../ffi/errors.ts";
 import { decodeEvent } from "../../bpf/wire.ts";
 import type { TraceRequest } from "../cli/args.ts";
 import type { Settings } from "../config/settings.ts";
@@ -53,6 +54,8 @@ export async function runTrace(request: TraceRequest, settings: Settings): Promi
   const resources = new Resources();
   const signals = new StopSignals();
   try {
+    // Held from before attaching, so a target that dies meanwhile is reported as exited.
+    const pidfd = resources.hold(openTargetPidfd(plan), "pidfd", closeFd);
     const maps = createSessionMaps(resources, settings.ringbufSize);
     compiled.traces.forEach((trace, i) => {
       const progFd = loadTraceProgram(
@@ -63,7 +66,6 @@ export async function runTrace(request: TraceRequest, settings: Settings): Promi
       );
       attachOrExplain(resources, progFd, sites[i], plan);
     });
-    const pidfd = resources.hold(pidfdOpen(plan.views.procPid), "pidfd", closeFd);
 
     const consumer = new EventConsumer(compiled, plan, settings);
     const ring = resources.hold(
@@ -124,6 +126,15 @@ function planOrPrivilegeError(pidText: string): ReturnType<typeof planForPid> {
   }
 }
 
+/** A pidfd for the target, or the message a user expects when it is already gone. */
+function openTargetPidfd(plan: TraceablePidPlan): number {
+  try {
+    return pidfdOpen(plan.views.procPid);
+  } catch (err) {
+    throw explainVanishedTarget(err, plan);
+  }
+}
+
 /** Attaches, turning "the process is gone" into the message a user expects. */
 function attachOrExplain(
   resources: Resources,
@@ -134,13 +145,16 @@ function attachOrExplain(
   try {
     attachUprobe(resources, progFd, site, plan.perfPid);
   } catch (err) {
-    if (err instanceof RuntimeFailure && /ESRCH/.test(err.message)) {
-      throw new RuntimeFailure(
-        `target PID ${plan.inputPid} exited before the probes were attached`,
-      );
-    }
-    throw err;
+    throw explainVanishedTarget(err, plan);
   }
+}
+
+/** ESRCH from the kernel means the target is gone: say so in the user's words. */
+function explainVanishedTarget(err: unknown, plan: TraceablePidPlan): unknown {
+  if (err instanceof BpfError && err.errno === Errno.ESRCH) {
+    return new RuntimeFailure(`target PID ${plan.inputPid} exited before the probes were attached`);
+  }
+  return err;
 }
 
 /** Decodes, renders and counts events; stops accepting at --max-events. */

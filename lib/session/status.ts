@@ -18,7 +18,7 @@ export class Status {
 /** The one-line summary printed when a session ends. */
 export function summaryLine(events: number, lost: number, reason: string): string {
   const lostText = lost > 0
-    ? `lost ${lost} events (ring buffer full; try --ringbuf-size)`
+    ? `lost ${lost} events (ring buffer full, try a larger --ringbuf-size)`
     : "0 lost";
   return `${events} events, ${lostText}; stopped: ${reason}`;
 }
