@@ -26,7 +26,7 @@ import {
 } from "../proc/ns.ts";
 import { isWslRelease, readOsRelease } from "../proc/osrelease.ts";
 import { DEFAULT_PROC_ROOT, procPath } from "../proc/path.ts";
-import { findCgroupMarker } from "./markers.ts";
+import { CONTAINER_ROOT_MARKERS, findCgroupMarker } from "./markers.ts";
 
 /** PID of the init process of whatever PID namespace the /proc belongs to. */
 const INIT_PID = 1;
@@ -156,7 +156,7 @@ export function detectEnvironment(options: EnvironmentOptions = {}): RuntimeEnvi
       text: `PID namespace ino ${selfPidNs.ino} is not the initial one (${INITIAL_PID_NS_INO})`,
     });
   }
-  for (const marker of ["/.dockerenv", "/run/.containerenv"]) {
+  for (const marker of CONTAINER_ROOT_MARKERS) {
     if (isFile(joinRoot(root, marker.slice(1)))) {
       detail.push({ strength: EvidenceStrength.Strong, text: `${marker} exists` });
     }

@@ -16,6 +16,9 @@ export const CONTAINER_CGROUP_MARKERS = [
   "libpod",
 ] as const;
 
+/** Files container runtimes create at the root of a container: Docker, Podman. */
+export const CONTAINER_ROOT_MARKERS = ["/.dockerenv", "/run/.containerenv"] as const;
+
 /** A marker found in a cgroup file. */
 export interface CgroupMarkerHit {
   marker: string;

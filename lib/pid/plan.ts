@@ -373,7 +373,8 @@ function reasonFor(
         `is unknowable; the filter keeps tasks whose active PID namespace is the target's ` +
         `(${describeNs(views.targetNs)}) with TGID ${own} there, via ` +
         `bpf_get_ns_current_pid_tgid; ${nested}; conditional: this depends on that helper, and ` +
-        `event headers still carry host TGIDs, which mean nothing inside this namespace`;
+        `host PIDs stay unknowable here (events show host ids as 0; $host_pid prints the ` +
+        `kernel's host TGID, which no process visible here has)`;
     }
   }
 }

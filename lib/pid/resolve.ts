@@ -16,7 +16,7 @@
  */
 
 import { RuntimeFailure, UsageError } from "../errors.ts";
-import { type CgroupEntry, readCgroup } from "../proc/cgroup.ts";
+import { readCgroup } from "../proc/cgroup.ts";
 import {
   INITIAL_PID_NS_INO,
   isInitialPidNs,
@@ -29,7 +29,7 @@ import {
 import { DEFAULT_PROC_ROOT, procPath } from "../proc/path.ts";
 import { PF_KTHREAD, readStat } from "../proc/stat.ts";
 import { type ProcStatus, readStatus } from "../proc/status.ts";
-import { findCgroupMarker } from "./markers.ts";
+import { CONTAINER_ROOT_MARKERS, findCgroupMarker } from "./markers.ts";
 
 /** PID_MAX_LIMIT (include/linux/threads.h): PIDs are always below 2^22 = 4194304. */
 export const PID_MAX_LIMIT = 1 << 22;
@@ -242,15 +242,48 @@ function relate(
   };
 }
 
-function targetEvidence(pid: number, procRoot: string): string[] {
-  let entries: CgroupEntry[];
+/** Whether both paths stat to the same directory (dev and inode); undefined if either fails. */
+function sameDirectory(a: string, b: string): boolean | undefined {
   try {
-    entries = readCgroup(pid, procRoot);
+    const sa = Deno.statSync(a);
+    const sb = Deno.statSync(b);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
   } catch {
-    return [];
+    return undefined;
   }
-  const hit = findCgroupMarker(entries);
-  return hit ? [`target cgroup path '${hit.path}' contains '${hit.marker}'`] : [];
+}
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Container evidence about the TARGET: runtime names in its cgroup paths, and the container
+ * markers in its root directory (`/proc/<pid>/root`) when that root is not ghostscope's own (a
+ * marker in our own root is evidence about ghostscope, which detectEnvironment reports). Labels
+ * only; no decision rests on it.
+ */
+function targetEvidence(pid: number, procRoot: string): string[] {
+  const evidence: string[] = [];
+  try {
+    const hit = findCgroupMarker(readCgroup(pid, procRoot));
+    if (hit) evidence.push(`target cgroup path '${hit.path}' contains '${hit.marker}'`);
+  } catch {
+    // no cgroup file: no evidence
+  }
+  const root = procPath(procRoot, pid, "root");
+  if (sameDirectory(root, procPath(procRoot, "self", "root")) === false) {
+    for (const marker of CONTAINER_ROOT_MARKERS) {
+      if (isFile(`${root}${marker}`)) {
+        evidence.push(`target root (not ghostscope's) has ${marker}`);
+      }
+    }
+  }
+  return evidence;
 }
 
 /**
