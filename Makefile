@@ -12,7 +12,7 @@ FIXTURES_DIR := tests/fixtures
 DEMO_SCRIPT := trace handle_request { print "request {}: {} bytes, handled by pid {}", id, len, $$pid; }
 DEMO_DURATION ?= 5
 
-.PHONY: deps fixtures check test demo build bench clean shellcheck
+.PHONY: deps fixtures check test demo build bench clean distclean shellcheck
 
 deps:
 	@scripts/ensure-deps.sh
@@ -46,3 +46,7 @@ shellcheck:
 clean:
 	@$(MAKE) --no-print-directory -s -C $(FIXTURES_DIR) clean
 	rm -rf dist bench/out
+
+# Also drops the project-local Deno (.tools/), reinstalled by the next `make deps` if needed.
+distclean: clean
+	rm -rf .tools

@@ -14,7 +14,8 @@
  *   empty       the same with an empty probe: the bare uprobe floor.
  *   throughput  two integers printed per hit of bench_hot_fp, stdout redirected to a file:
  *               events/s (delivered / time from go to the last byte written), events lost as
- *               the tool reports them ("lost N events"), and unaccounted = N - delivered - lost.
+ *               the tool reports them (bpftrace "Lost N events", ghostscope's summary
+ *               "N events, M lost"), and unaccounted = N - delivered - lost.
  *
  * The hotloop fixture prints its pid, waits for SIGUSR1 (sent once the tracer is READY), runs
  * its loop and prints the loop's own CLOCK_MONOTONIC time, so attach and detach never pollute
@@ -118,6 +119,7 @@ interface RunResult {
   readyMs?: number;
   loopNs?: number;
   delivered?: number;
+  foreign?: number;
   lost?: number;
   eventsPerSec?: number;
   exitAfterTargetMs?: number;
@@ -315,12 +317,23 @@ async function runToFile(tool: Tool, sites: Record<Func, Site>): Promise<RunResu
   if (size !== lastSize) lastGrowth = performance.now();
   const outText = await Deno.readTextFile(outFile);
   const errText = await Deno.readTextFile(errFile).catch(() => "");
-  const delivered = outText.split("\n").filter((l) => /^\d+ \d+$/.test(l.trim())).length;
-  const lostMatch = `${errText}\n${outText}`.match(/lost (\d+) events?/i);
+  // Only the target's own events count: bpftrace 0.17's -p does not filter uprobes, so another
+  // process running the same binary would show up too ("foreign").
+  let delivered = 0;
+  let foreign = 0;
+  for (const l of outText.split("\n")) {
+    const m = l.trim().match(/^(\d+) \d+$/);
+    if (!m) continue;
+    if (Number(m[1]) === target.pid) delivered++;
+    else foreign++;
+  }
+  // bpftrace: "Lost N events"; ghostscope's summary: "N events, M lost" (or "lost M events").
+  const lostMatch = `${errText}\n${outText}`.match(/lost (\d+) events?|(\d+) lost\b/i);
   return {
     loopNs,
     delivered,
-    lost: lostMatch ? Number(lostMatch[1]) : 0,
+    foreign,
+    lost: lostMatch ? Number(lostMatch[1] ?? lostMatch[2]) : 0,
     eventsPerSec: delivered / ((lastGrowth - tGo) / 1000),
     exitAfterTargetMs,
   };
@@ -428,6 +441,7 @@ for (let rep = 0; rep < REPS; rep++) {
       );
       record("  delivered", tool, "events", r.delivered, r.error);
       record("  lost (reported)", tool, "events", r.lost, r.error);
+      record("  other processes' events", tool, "events", r.foreign, r.error);
       record(
         "  unaccounted",
         tool,
