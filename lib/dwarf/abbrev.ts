@@ -14,11 +14,11 @@ export class Abbrev {
   readonly tag: number;
   readonly hasChildren: boolean;
   /** Attribute names, in order. */
-  readonly names: Uint16Array;
+  readonly names: readonly number[];
   /** Attribute forms, parallel to {@link names}. */
-  readonly forms: Uint16Array;
+  readonly forms: readonly number[];
   /** DW_FORM_implicit_const values, parallel to {@link names} (0 elsewhere). */
-  readonly implicit: Float64Array | null;
+  readonly implicit: readonly number[] | null;
   /** Index of DW_AT_sibling in {@link names}, or -1. */
   readonly siblingIndex: number;
 
@@ -31,9 +31,9 @@ export class Abbrev {
     code: number,
     tag: number,
     hasChildren: boolean,
-    names: Uint16Array,
-    forms: Uint16Array,
-    implicit: Float64Array | null,
+    names: readonly number[],
+    forms: readonly number[],
+    implicit: readonly number[] | null,
   ) {
     this.code = code;
     this.tag = tag;
@@ -73,61 +73,97 @@ export class Abbrev {
   }
 }
 
-/** Abbreviations of one table, indexed by code. */
+/**
+ * Abbreviations of one table, indexed by code. The table is parsed lazily: a cheap skim records
+ * where each declaration starts (only as far as the codes asked for), and an {@link Abbrev}
+ * object is built the first time its code is used.
+ */
 export class AbbrevTable {
+  private readonly section: Uint8Array;
+  /** Declaration start by code (dense part) / sparse codes. */
+  private readonly denseAt: number[] = [];
+  private readonly sparseAt = new Map<number, number>();
   private readonly dense: (Abbrev | undefined)[] = [];
   private readonly sparse = new Map<number, Abbrev>();
+  private readonly reader: Reader;
+  private done = false;
 
-  add(a: Abbrev): void {
-    if (a.code < 4096) this.dense[a.code] = a;
-    else this.sparse.set(a.code, a);
+  constructor(section: Uint8Array, offset: number) {
+    if (offset >= section.length) {
+      corrupt(`abbrev offset 0x${offset.toString(16)} past section end`);
+    }
+    this.section = section;
+    this.reader = new Reader(section, offset);
   }
 
   get(code: number): Abbrev | undefined {
-    return code < 4096 ? this.dense[code] : this.sparse.get(code);
+    const hit = code < 4096 ? this.dense[code] : this.sparse.get(code);
+    if (hit) return hit;
+    let at = code < 4096 ? this.denseAt[code] : this.sparseAt.get(code);
+    if (at === undefined) {
+      at = this.scanTo(code);
+      if (at === undefined) return undefined;
+    }
+    const a = buildAbbrev(this.section, at);
+    if (code < 4096) this.dense[code] = a;
+    else this.sparse.set(code, a);
+    return a;
+  }
+
+  /** Skims declarations from where the last skim stopped until `code` is seen. */
+  private scanTo(code: number): number | undefined {
+    if (this.done) return undefined;
+    const r = this.reader;
+    const b = this.section;
+    while (r.pos < b.length) {
+      const start = r.pos;
+      const c = r.uleb();
+      if (c === 0) {
+        this.done = true;
+        return undefined;
+      }
+      if (c < 4096) this.denseAt[c] = start;
+      else this.sparseAt.set(c, start);
+      r.skipLeb(); // tag
+      r.pos++; // children flag
+      for (;;) {
+        const name = r.uleb();
+        const form = r.uleb();
+        if (name === 0 && form === 0) break;
+        if (form === DW_FORM_implicit_const) r.skipLeb();
+      }
+      if (c === code) return start;
+    }
+    this.done = true;
+    return undefined;
   }
 }
 
-/** Parses the abbreviation table starting at `offset` of `.debug_abbrev`. */
-export function parseAbbrevTable(section: Uint8Array, offset: number): AbbrevTable {
-  if (offset >= section.length) corrupt(`abbrev offset 0x${offset.toString(16)} past section end`);
-  const r = new Reader(section, offset);
-  const table = new AbbrevTable();
+/** Builds the declaration starting at `pos` (its code). */
+function buildAbbrev(section: Uint8Array, pos: number): Abbrev {
+  const r = new Reader(section, pos);
+  const code = r.uleb();
+  const tag = r.uleb();
+  const hasChildren = r.u8() !== 0;
   const names: number[] = [];
   const forms: number[] = [];
-  const implicit: number[] = [];
-  while (r.pos < section.length) {
-    const code = r.uleb();
-    if (code === 0) break;
-    const tag = r.uleb();
-    const hasChildren = r.u8() !== 0;
-    names.length = 0;
-    forms.length = 0;
-    implicit.length = 0;
-    let anyImplicit = false;
-    for (;;) {
-      const name = r.uleb();
-      const form = r.uleb();
-      if (name === 0 && form === 0) break;
-      let value = 0;
-      if (form === DW_FORM_implicit_const) {
-        value = r.sleb();
-        anyImplicit = true;
-      }
-      names.push(name);
-      forms.push(form);
-      implicit.push(value);
+  let implicit: number[] | null = null;
+  for (;;) {
+    const name = r.uleb();
+    const form = r.uleb();
+    if (name === 0 && form === 0) break;
+    if (form === DW_FORM_implicit_const) {
+      implicit ??= [];
+      implicit[names.length] = r.sleb();
     }
-    table.add(
-      new Abbrev(
-        code,
-        tag,
-        hasChildren,
-        Uint16Array.from(names),
-        Uint16Array.from(forms),
-        anyImplicit ? Float64Array.from(implicit) : null,
-      ),
-    );
+    names.push(name);
+    forms.push(form);
   }
-  return table;
+  if (implicit) { for (let i = 0; i < names.length; i++) implicit[i] ??= 0; }
+  return new Abbrev(code, tag, hasChildren, names, forms, implicit);
+}
+
+/** The abbreviation table starting at `offset` of `.debug_abbrev` (parsed lazily). */
+export function parseAbbrevTable(section: Uint8Array, offset: number): AbbrevTable {
+  return new AbbrevTable(section, offset);
 }

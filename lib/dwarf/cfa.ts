@@ -109,10 +109,14 @@ export class CallFrames {
       }
       const bodyStart = r.pos;
       const entryEnd = bodyStart + length;
-      if (entryEnd > bytes.length) corrupt(`call frame entry at 0x${entryStart.toString(16)} runs past section`);
+      if (entryEnd > bytes.length) {
+        corrupt(`call frame entry at 0x${entryStart.toString(16)} runs past section`);
+      }
       const idPos = r.pos;
       const id = r.offset(offsetSize);
-      const isCie = eh ? id === 0 : (offsetSize === 4 ? id === 0xffffffff : id >= 0xffffffffffff0000);
+      const isCie = eh
+        ? id === 0
+        : (offsetSize === 4 ? id === 0xffffffff : id >= 0xffffffffffff0000);
       if (isCie) {
         cieByOffset.set(entryStart, cies.length);
         cies.push(parseCie(r, entryEnd, eh, this.addrSize));
@@ -191,7 +195,16 @@ function parseCie(r: Reader, end: number, eh: boolean, defaultAddrSize: number):
     }
     r.pos = augEnd;
   }
-  return { codeAlign, dataAlign, raReg, fdeEncoding, augZ, addrSize, instrStart: r.pos, instrEnd: end };
+  return {
+    codeAlign,
+    dataAlign,
+    raReg,
+    fdeEncoding,
+    augZ,
+    addrSize,
+    instrStart: r.pos,
+    instrEnd: end,
+  };
 }
 
 /** Reads an `.eh_frame` encoded pointer. `sectionAddr` is the section's address (pcrel base). */
@@ -399,7 +412,11 @@ function run(
       }
       case C.DW_CFA_def_cfa_register: {
         const reg = r.uleb();
-        st.cfa = { kind: "reg-offset", reg, offset: st.cfa.kind === "reg-offset" ? st.cfa.offset : 0 };
+        st.cfa = {
+          kind: "reg-offset",
+          reg,
+          offset: st.cfa.kind === "reg-offset" ? st.cfa.offset : 0,
+        };
         break;
       }
       case C.DW_CFA_def_cfa_offset:
@@ -427,7 +444,9 @@ function run(
       case C.DW_CFA_GNU_window_save:
         break;
       default:
-        corrupt(`unknown call frame instruction 0x${op.toString(16)} at 0x${(r.pos - 1).toString(16)}`);
+        corrupt(
+          `unknown call frame instruction 0x${op.toString(16)} at 0x${(r.pos - 1).toString(16)}`,
+        );
     }
   }
 }

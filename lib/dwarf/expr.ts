@@ -457,7 +457,9 @@ function evalSimple(expr: Uint8Array, ctx: ExprContext, initial?: Node): EvalRes
   try {
     return run(expr, ctx, initial);
   } catch (e) {
-    if (e instanceof Unsupported) return e.optimizedOut ? { k: "optimized", why: e.why } : { k: "error", why: e.why };
+    if (e instanceof Unsupported) {
+      return e.optimizedOut ? { k: "optimized", why: e.why } : { k: "error", why: e.why };
+    }
     if (e instanceof RangeError) return { k: "error", why: "truncated location expression" };
     throw e;
   }
@@ -705,7 +707,10 @@ function registerLocation(reg: number, r: Reader, expr: Uint8Array): EvalResult 
 
 function entryValue(sub: Uint8Array, ctx: ExprContext): Node {
   if (ctx.functionEntry === undefined || ctx.pc !== ctx.functionEntry) {
-    throw new Unsupported("value at function entry (DW_OP_entry_value) is not available here", true);
+    throw new Unsupported(
+      "value at function entry (DW_OP_entry_value) is not available here",
+      true,
+    );
   }
   // At the function's first instruction every register still holds its entry value.
   const res = run(sub, { ...ctx, functionEntry: undefined });

@@ -8,7 +8,7 @@
 import type { AbbrevTable } from "./abbrev.ts";
 import { CallFrames } from "./cfa.ts";
 import * as C from "./constants.ts";
-import { isConstantForm, isLocalRefForm, readForm } from "./forms.ts";
+import { isConstantForm, isLocalRefForm } from "./forms.ts";
 import { LineProgram } from "./line.ts";
 import { readRanges, validRange } from "./lists.ts";
 import { corrupt, Reader } from "./reader.ts";
@@ -28,6 +28,7 @@ export class DwarfFile {
   private readonly abbrevCache = new Map<number, AbbrevTable>();
   private readonly lines = new Map<number, LineProgram | null>();
   private pcMap: { lo: Float64Array; hi: Float64Array; unit: Uint32Array } | undefined;
+  private signatures: Map<bigint, Unit> | undefined;
 
   constructor(sections: DwarfSections) {
     if (!sections.info || !sections.abbrev) {
@@ -140,8 +141,28 @@ export class DwarfFile {
   /** The DIE named by DW_AT_type, following origins; undefined means `void`. */
   typeRef(d: DieRef): DieRef | undefined {
     const a = this.attrFollow(d, C.DW_AT_type);
-    if (!a || !isLocalRefForm(a.form)) return undefined;
+    if (!a) return undefined;
+    if (a.form === C.DW_FORM_ref_sig8) return this.typeUnitDie(a.value as bigint);
+    if (!isLocalRefForm(a.form)) return undefined;
     return this.die(a.value as number);
+  }
+
+  /** The type DIE of the type unit with signature `sig` (DWARF 5 type units in .debug_info). */
+  typeUnitDie(sig: bigint): DieRef | undefined {
+    if (!this.signatures) {
+      this.signatures = new Map();
+      for (const u of this.units()) {
+        if (u.typeSignature !== undefined) this.signatures.set(u.typeSignature, u);
+      }
+    }
+    const u = this.signatures.get(sig);
+    return u ? this.die(u.typeOffset) : undefined;
+  }
+
+  /** For a declaration that only names a type unit (DW_AT_signature): that unit's type DIE. */
+  signatureTarget(d: DieRef): DieRef | undefined {
+    const a = this.attr(d, C.DW_AT_signature);
+    return a && a.form === C.DW_FORM_ref_sig8 ? this.typeUnitDie(a.value as bigint) : undefined;
   }
 
   /** Code ranges of a DIE as flat [lo, hi) pairs (empty when it has none). */
@@ -167,21 +188,29 @@ export class DwarfFile {
     return names.indexOf(C.DW_AT_low_pc) >= 0 || names.indexOf(C.DW_AT_ranges) >= 0;
   }
 
-  /** Entry pc: DW_AT_entry_pc when present, else DW_AT_low_pc, else the first range's start. */
+  /**
+   * Entry pc the way gdb (through version 15) defines a block's entry: DW_AT_low_pc, else the
+   * start of the first DW_AT_ranges entry. DW_AT_entry_pc is deliberately not used here (see
+   * {@link declaredEntryPc}).
+   */
   entryPc(d: DieRef, ranges?: number[]): number | undefined {
-    const e = this.attr(d, C.DW_AT_entry_pc);
-    const rs = ranges ?? this.pcRanges(d);
-    if (e) {
-      if (isConstantForm(e.form)) {
-        const lowAttr = this.attr(d, C.DW_AT_low_pc);
-        const base = lowAttr ? lowAttr.value as number : rs.length ? Math.min(...lowsOf(rs)) : 0;
-        return base + (e.value as number);
-      }
-      if (typeof e.value === "number" && e.value !== 0) return e.value;
-    }
     const low = this.attr(d, C.DW_AT_low_pc);
     if (low && typeof low.value === "number" && low.value !== 0) return low.value;
+    const rs = ranges ?? this.pcRanges(d);
     return rs.length ? rs[0] : undefined;
+  }
+
+  /** DW_AT_entry_pc (address, or DWARF 5 offset from the DIE's base), if present. */
+  declaredEntryPc(d: DieRef): number | undefined {
+    const e = this.attr(d, C.DW_AT_entry_pc);
+    if (!e || typeof e.value !== "number") return undefined;
+    if (isConstantForm(e.form)) {
+      const lowAttr = this.attr(d, C.DW_AT_low_pc);
+      const rs = this.pcRanges(d);
+      const base = lowAttr ? lowAttr.value as number : rs.length ? Math.min(...lowsOf(rs)) : 0;
+      return base + e.value;
+    }
+    return e.value !== 0 ? e.value : undefined;
   }
 
   /** The unit's line program (cached), or undefined when the unit has none. */
@@ -233,14 +262,6 @@ export class DwarfFile {
     return undefined;
   }
 
-  /** Reads attribute `at` of the DIE at `offset` without building its unit's DIE tree. */
-  quickAttr(unit: Unit, offset: number, at: number): Attr | undefined {
-    const r = new Reader(this.sections.info, offset);
-    const a = unit.abbrevAt(r);
-    if (!a) return undefined;
-    return readAttrAt(unit, r.pos, a, at);
-  }
-
   /** Name of the DIE at `offset` (following origins) without building DIE trees. */
   quickName(offset: number, depth = 0): string | undefined {
     const unit = this.unitContaining(offset);
@@ -255,11 +276,6 @@ export class DwarfFile {
       readAttrAt(unit, pos, a, C.DW_AT_specification);
     if (o && isLocalRefForm(o.form)) return this.quickName(o.value as number, depth + 1);
     return undefined;
-  }
-
-  /** Decodes an attribute value at a known position (used by the name index). */
-  readValueAt(unit: Unit, pos: number, form: number): unknown {
-    return readForm(new Reader(this.sections.info, pos), form, unit);
   }
 }
 

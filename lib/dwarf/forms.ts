@@ -104,17 +104,17 @@ export function skipForm(r: Reader, form: number, u: FormUnit): void {
       r.skipCstr();
       return;
     case C.DW_FORM_block1:
-      r.pos += r.u8();
+      r.skip(r.u8());
       return;
     case C.DW_FORM_block2:
-      r.pos += r.u16();
+      r.skip(r.u16());
       return;
     case C.DW_FORM_block4:
-      r.pos += r.u32();
+      r.skip(r.u32());
       return;
     case C.DW_FORM_block:
     case C.DW_FORM_exprloc:
-      r.pos += r.uleb();
+      r.skip(r.uleb());
       return;
     case C.DW_FORM_sdata:
     case C.DW_FORM_udata:

@@ -23,15 +23,15 @@ import * as C from "./constants.ts";
 import { type DieRef, DwarfFile } from "./file.ts";
 import { regName } from "./expr.ts";
 import { isBlockForm } from "./forms.ts";
-import { type LineLookup, lineAddresses } from "./lineaddr.ts";
+import { lineAddresses, type LineLookup } from "./lineaddr.ts";
 import {
   buildNameIndex,
+  type NameEntry,
+  type NameIndex,
   NE_CODE,
   NE_DECLARATION,
   NE_INLINE,
   NE_LOCATION,
-  type NameEntry,
-  type NameIndex,
 } from "./names.ts";
 import {
   type CompileUnitInfo,
@@ -61,8 +61,8 @@ export {
   type LocationPlan,
   type LocStep,
   ptRegsOffset,
-  type RegPiece,
   regName,
+  type RegPiece,
   X86_64_REGS,
 } from "./expr.ts";
 export {
@@ -205,12 +205,18 @@ class Dwarf implements DwarfInfo {
         const i = e.unit.dies().indexOf(e.offset);
         if (i < 0) continue;
         if ((e.flags & NE_CODE) && !(e.flags & NE_DECLARATION)) {
-          functions.push(this.scopes.functionInfo(e.unit, i));
+          const info = this.scopes.functionInfo(e.unit, i);
+          if (info.ranges.length) functions.push(info); // all ranges discarded by the linker
         }
         if (e.flags & NE_INLINE) inlined.push(...this.scopes.inlinedInstances(e.unit, e.offset));
       }
       if (functions.length === 0 && inlined.length === 0) {
-        return { ok: false, reason: "not-found", name, suggestions: closeNames(name, this.functionNames()) };
+        return {
+          ok: false,
+          reason: "not-found",
+          name,
+          suggestions: closeNames(name, this.functionNames()),
+        };
       }
       functions.sort((a, b) => a.lowPc - b.lowPc);
       inlined.sort((a, b) => a.entry - b.entry);
@@ -250,13 +256,12 @@ class Dwarf implements DwarfInfo {
       const variables: VariableInfo[] = [];
       for (let k = chain.length - 1; k >= 0; k--) {
         const block = chain[k];
-        for (const v of this.scopes.scopeVariables(unit, block)) {
-          const d = { unit, i: v };
+        for (const d of this.scopes.scopeVariables(unit, block)) {
           if (f.flag(d, C.DW_AT_declaration) && !f.has(d, C.DW_AT_location)) continue;
           const name = f.name(d);
           if (!name || seen.has(name)) continue;
           seen.add(name);
-          const kind: VariableKind = tree.abbrevs[v].tag === C.DW_TAG_formal_parameter
+          const kind: VariableKind = f.tag(d) === C.DW_TAG_formal_parameter
             ? "parameter"
             : isStaticLocation(f, d)
             ? "static-local"

@@ -15,6 +15,11 @@ export const ROW_END_SEQUENCE = 2;
 export const ROW_PROLOGUE_END = 4;
 export const ROW_EPILOGUE_BEGIN = 8;
 export const ROW_BASIC_BLOCK = 16;
+/**
+ * The row's line has had a non-zero discriminator since it was last changed (gdb then records
+ * only the first row of a run of same-line rows).
+ */
+export const ROW_DISCRIMINATED = 32;
 
 /** Rows of a line program, as parallel typed arrays, in program (sequence) order. */
 export interface LineRows {
@@ -207,7 +212,9 @@ export class LineProgram {
       case SRC_LINE:
         return cstringAt(this.sections.line!, pos);
       case SRC_LINE_STR:
-        if (!this.sections.lineStr) corrupt("line table uses DW_FORM_line_strp without .debug_line_str");
+        if (!this.sections.lineStr) {
+          corrupt("line table uses DW_FORM_line_strp without .debug_line_str");
+        }
         return cstringAt(this.sections.lineStr, pos);
       case SRC_STR:
         if (!this.sections.str) corrupt("line table uses DW_FORM_strp without .debug_str");
@@ -317,6 +324,8 @@ export class LineProgram {
     let l = 1;
     let col = 0;
     let fl = defaultStmt;
+    let discriminator = 0;
+    let discriminated = 0;
 
     const grow = () => {
       cap *= 2;
@@ -349,15 +358,18 @@ export class LineProgram {
       if (op >= opcodeBase) {
         const adj = op - opcodeBase;
         advance(Math.floor(adj / lineRange));
-        l += lineBase + (adj % lineRange);
+        const delta = lineBase + (adj % lineRange);
+        l += delta;
+        if (delta !== 0) discriminated = discriminator !== 0 ? ROW_DISCRIMINATED : 0;
         if (n === cap) grow();
         address[n] = addr;
         file[n] = f;
         line[n] = l;
         column[n] = col;
-        flags[n] = fl;
+        flags[n] = fl | discriminated;
         n++;
         fl &= ~(ROW_BASIC_BLOCK | ROW_PROLOGUE_END | ROW_EPILOGUE_BEGIN);
+        discriminator = 0;
         continue;
       }
       switch (op) {
@@ -381,6 +393,8 @@ export class LineProgram {
               l = 1;
               col = 0;
               fl = defaultStmt;
+              discriminator = 0;
+              discriminated = 0;
               break;
             case C.DW_LNE_set_address:
               addr = r.addr(len - 1 === 4 ? 4 : len - 1 === 8 ? 8 : this.addrSize);
@@ -393,8 +407,12 @@ export class LineProgram {
               r.skipCstr();
               this.fileDir.push(r.uleb());
               break;
+            case C.DW_LNE_set_discriminator:
+              discriminator = r.uleb();
+              if (discriminator !== 0) discriminated = ROW_DISCRIMINATED;
+              break;
             default:
-              break; // set_discriminator and unknown: skipped by length
+              break; // unknown: skipped by length
           }
           r.pos = next;
           break;
@@ -405,16 +423,20 @@ export class LineProgram {
           file[n] = f;
           line[n] = l;
           column[n] = col;
-          flags[n] = fl;
+          flags[n] = fl | discriminated;
           n++;
           fl &= ~(ROW_BASIC_BLOCK | ROW_PROLOGUE_END | ROW_EPILOGUE_BEGIN);
+          discriminator = 0;
           break;
         case C.DW_LNS_advance_pc:
           advance(r.uleb());
           break;
-        case C.DW_LNS_advance_line:
-          l += r.sleb();
+        case C.DW_LNS_advance_line: {
+          const delta = r.sleb();
+          l += delta;
+          if (delta !== 0) discriminated = discriminator !== 0 ? ROW_DISCRIMINATED : 0;
           break;
+        }
         case C.DW_LNS_set_file:
           f = r.uleb();
           break;
@@ -495,16 +517,16 @@ function skipLineForm(r: Reader, form: number, offsetSize: number): void {
       r.pos += offsetSize;
       return;
     case C.DW_FORM_block:
-      r.pos += r.uleb();
+      r.skip(r.uleb());
       return;
     case C.DW_FORM_block1:
-      r.pos += r.u8();
+      r.skip(r.u8());
       return;
     case C.DW_FORM_block2:
-      r.pos += r.u16();
+      r.skip(r.u16());
       return;
     case C.DW_FORM_block4:
-      r.pos += r.u32();
+      r.skip(r.u32());
       return;
   }
   corrupt(`unsupported form 0x${form.toString(16)} in line table entry format`);

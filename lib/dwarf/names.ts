@@ -83,8 +83,10 @@ function skimChildren(
     if (tag === C.DW_TAG_subprogram || tag === C.DW_TAG_variable) {
       const names = a.names;
       const forms = a.forms;
-      let name: string | undefined;
-      let linkage: string | undefined;
+      let namePos = -1;
+      let nameForm = 0;
+      let linkagePos = -1;
+      let linkageForm = 0;
       let flags = 0;
       let origin = -1;
       for (let i = 0; i < names.length; i++) {
@@ -92,11 +94,16 @@ function skimChildren(
         const form = forms[i];
         switch (at) {
           case C.DW_AT_name:
-            name = readForm(r, form, u) as string;
+            // Decoded below, only when the entry is kept.
+            namePos = r.pos;
+            nameForm = form;
+            skipForm(r, form, u);
             break;
           case C.DW_AT_linkage_name:
           case C.DW_AT_MIPS_linkage_name:
-            linkage = readForm(r, form, u) as string;
+            linkagePos = r.pos;
+            linkageForm = form;
+            skipForm(r, form, u);
             break;
           case C.DW_AT_low_pc: {
             const v = readForm(r, form, u);
@@ -143,20 +150,29 @@ function skimChildren(
             skipForm(r, form, u);
         }
       }
-      const entry: NameEntry = { unit: u, offset: dieOffset, flags };
-      const map = tag === C.DW_TAG_subprogram ? index.functions : index.variables;
-      if (name !== undefined) add(map, name, entry);
-      else if (origin >= 0) {
-        pending.push({ entry, origin, isFunction: tag === C.DW_TAG_subprogram });
+      // Prototypes of functions defined elsewhere are not indexed (the most common DIE here).
+      const keep = tag !== C.DW_TAG_subprogram || (flags & (NE_CODE | NE_INLINE)) !== 0 ||
+        !(flags & NE_DECLARATION);
+      if (keep) {
+        const entry: NameEntry = { unit: u, offset: dieOffset, flags };
+        const map = tag === C.DW_TAG_subprogram ? index.functions : index.variables;
+        const save = r.pos;
+        const name = namePos >= 0 ? nameAt(r, namePos, nameForm, u) : undefined;
+        if (name !== undefined) add(map, name, entry);
+        else if (origin >= 0) {
+          pending.push({ entry, origin, isFunction: tag === C.DW_TAG_subprogram });
+        }
+        if (linkagePos >= 0) {
+          const linkage = nameAt(r, linkagePos, linkageForm, u);
+          if (linkage !== undefined && linkage !== name) add(index.linkageNames, linkage, entry);
+        }
+        r.pos = save;
       }
-      if (linkage !== undefined && linkage !== name) add(index.linkageNames, linkage, entry);
     } else {
       if (a.hasChildren && a.siblingIndex >= 0) {
         const prefix = a.siblingPrefix(addrSize, offsetSize, version);
         if (prefix >= 0) {
-          const form = a.forms[a.siblingIndex];
-          const rr = new Reader(r.bytes, r.pos + prefix);
-          sibling = readForm(rr, form, u) as number;
+          sibling = siblingAt(r, r.pos + prefix, a.forms[a.siblingIndex], u);
         }
       }
       const fixed = a.fixedSize(addrSize, offsetSize, version);
@@ -176,6 +192,22 @@ function skimChildren(
   }
 }
 
+/** DW_AT_sibling value at `pos` (the reader's position is preserved). */
+function siblingAt(r: Reader, pos: number, form: number, u: Unit): number {
+  if (form === C.DW_FORM_ref4) return u.offset + r.view.getUint32(pos, true);
+  const save = r.pos;
+  r.pos = pos;
+  const v = readForm(r, form, u) as number;
+  r.pos = save;
+  return v;
+}
+
+function nameAt(r: Reader, pos: number, form: number, u: Unit): string | undefined {
+  r.pos = pos;
+  const v = readForm(r, form, u);
+  return typeof v === "string" ? v : undefined;
+}
+
 /** Skips the children of a DIE (the reader is just past its attributes). */
 function skipSubtree(r: Reader, u: Unit): void {
   let depth = 1;
@@ -190,11 +222,13 @@ function skipSubtree(r: Reader, u: Unit): void {
       continue;
     }
     const a = u.abbrevs.get(code);
-    if (!a) return corrupt(`unknown abbreviation code ${code} in unit at 0x${u.offset.toString(16)}`);
+    if (!a) {
+      return corrupt(`unknown abbreviation code ${code} in unit at 0x${u.offset.toString(16)}`);
+    }
     if (a.hasChildren && a.siblingIndex >= 0) {
       const prefix = a.siblingPrefix(addrSize, offsetSize, version);
       if (prefix >= 0) {
-        const sib = readForm(new Reader(r.bytes, r.pos + prefix), a.forms[a.siblingIndex], u) as number;
+        const sib = siblingAt(r, r.pos + prefix, a.forms[a.siblingIndex], u);
         if (sib > r.pos && sib <= end) {
           r.pos = sib;
           continue;

@@ -64,7 +64,7 @@ export interface FunctionInfo {
   lowPc: number;
   /** Code ranges as flat [lo, hi) pairs. */
   ranges: number[];
-  /** Entry address (DW_AT_entry_pc when present, else low_pc). */
+  /** Entry address: DW_AT_low_pc, or the first range's start (gdb's block entry). */
   entry: number;
   /**
    * Address after the prologue, where gdb's `break func` stops: the first row marked
@@ -83,7 +83,10 @@ export interface FunctionInfo {
 /** An inlined copy of a function. */
 export interface InlinedInstance {
   name: string;
+  /** Where gdb's `break name` stops: low_pc or the first range's start. */
   entry: number;
+  /** DW_AT_entry_pc as recorded by the compiler (may differ from {@link entry}). */
+  declaredEntry?: number;
   ranges: number[];
   callFile?: string;
   callLine?: number;
@@ -92,7 +95,24 @@ export interface InlinedInstance {
   dieOffset: number;
 }
 
-const SCOPE_TAGS = new Set([C.DW_TAG_subprogram, C.DW_TAG_lexical_block, C.DW_TAG_inlined_subroutine]);
+/** Child tags that give a lexical block a symbol of its own (so gdb makes it a block). */
+const SYMBOL_TAGS = new Set([
+  C.DW_TAG_variable,
+  C.DW_TAG_formal_parameter,
+  C.DW_TAG_label,
+  C.DW_TAG_typedef,
+  C.DW_TAG_structure_type,
+  C.DW_TAG_union_type,
+  C.DW_TAG_class_type,
+  C.DW_TAG_enumeration_type,
+  C.DW_TAG_subprogram,
+]);
+
+const SCOPE_TAGS = new Set([
+  C.DW_TAG_subprogram,
+  C.DW_TAG_lexical_block,
+  C.DW_TAG_inlined_subroutine,
+]);
 
 /** Summary of a unit. */
 export function unitInfo(u: Unit): CompileUnitInfo {
@@ -251,7 +271,8 @@ export class Scopes {
     let lowPc = ranges.length ? ranges[0] : 0;
     for (let k = 0; k < ranges.length; k += 2) lowPc = Math.min(lowPc, ranges[k]);
     const entry = f.entryPc(d, ranges) ?? lowPc;
-    const link = f.attrFollow(d, C.DW_AT_linkage_name) ?? f.attrFollow(d, C.DW_AT_MIPS_linkage_name);
+    const link = f.attrFollow(d, C.DW_AT_linkage_name) ??
+      f.attrFollow(d, C.DW_AT_MIPS_linkage_name);
     return {
       name: f.name(d) ?? "<anonymous>",
       linkageName: link && typeof link.value === "string" ? link.value : undefined,
@@ -327,8 +348,14 @@ export class Scopes {
       };
     }
     if (row.cfa.kind === "reg-offset") {
-      const node: Node = plus({ t: "reg", reg: row.cfa.reg }, { t: "const", v: BigInt(row.cfa.offset) });
-      return { node, text: `${regName(row.cfa.reg)}${row.cfa.offset >= 0 ? "+" : ""}${row.cfa.offset}` };
+      const node: Node = plus({ t: "reg", reg: row.cfa.reg }, {
+        t: "const",
+        v: BigInt(row.cfa.offset),
+      });
+      return {
+        node,
+        text: `${regName(row.cfa.reg)}${row.cfa.offset >= 0 ? "+" : ""}${row.cfa.offset}`,
+      };
     }
     return evaluateValue(row.cfa.expr, { unit, pc });
   }
@@ -381,9 +408,10 @@ export class Scopes {
     if (loc) {
       const expr = this.exprAt(d.unit, loc, ctx.pc);
       if (!expr) {
-        return isBlockForm(loc.form)
-          ? { kind: "optimized-out", text: "<optimized out>" }
-          : { kind: "optimized-out", text: "<optimized out> (no location list entry covers this pc)" };
+        return isBlockForm(loc.form) ? { kind: "optimized-out", text: "<optimized out>" } : {
+          kind: "optimized-out",
+          text: "<optimized out> (no location list entry covers this pc)",
+        };
       }
       return evaluateLocation(expr, ctx);
     }
@@ -412,18 +440,85 @@ export class Scopes {
 
   /**
    * Variable DIEs of scope `block`: its formal parameters and variables plus those of nested
-   * lexical blocks that have no pc info (which gdb folds into the enclosing block).
+   * lexical blocks that have no pc info (which gdb folds into the enclosing block). When the
+   * block is a concrete instance (DW_AT_abstract_origin), variables of the abstract block that
+   * have no concrete counterpart are included too (gdb shows them as optimized out).
    */
-  scopeVariables(unit: Unit, block: number, out: number[] = []): number[] {
+  scopeVariables(unit: Unit, block: number): DieRef[] {
+    const out: DieRef[] = [];
+    const concreteOrigins = new Set<number>();
+    this.collectVariables(unit, block, out, concreteOrigins);
+    const origin = this.file.ref({ unit, i: block }, C.DW_AT_abstract_origin);
+    if (origin) this.inheritAbstract(origin.unit, origin.i, out, concreteOrigins, 0);
+    return out;
+  }
+
+  /**
+   * Variables of abstract scope `i` that the concrete instance does not describe, including
+   * those of abstract lexical blocks without a concrete counterpart (gdb's inherit_abstract_dies:
+   * such blocks have no pc range, so their variables belong to the enclosing block).
+   */
+  private inheritAbstract(
+    unit: Unit,
+    i: number,
+    out: DieRef[],
+    concrete: Set<number>,
+    depth: number,
+  ): void {
+    if (depth > 32) return;
+    const tree = unit.dies();
+    for (let c = tree.firstChild(i); c >= 0; c = tree.next[c]) {
+      const tag = tree.abbrevs[c].tag;
+      if (concrete.has(tree.offsets[c])) continue;
+      if (tag === C.DW_TAG_formal_parameter || tag === C.DW_TAG_variable) out.push({ unit, i: c });
+      else if (tag === C.DW_TAG_lexical_block) {
+        this.inheritAbstract(unit, c, out, concrete, depth + 1);
+      }
+    }
+  }
+
+  private collectVariables(unit: Unit, block: number, out: DieRef[], origins: Set<number>): void {
     const tree = unit.dies();
     for (let c = tree.firstChild(block); c >= 0; c = tree.next[c]) {
       const tag = tree.abbrevs[c].tag;
-      if (tag === C.DW_TAG_formal_parameter || tag === C.DW_TAG_variable) out.push(c);
-      else if (tag === C.DW_TAG_lexical_block && !this.file.hasPcInfo({ unit, i: c })) {
-        this.scopeVariables(unit, c, out);
+      const d = { unit, i: c };
+      if (tag === C.DW_TAG_formal_parameter || tag === C.DW_TAG_variable) out.push(d);
+      const names = tree.abbrevs[c].names;
+      if (names.indexOf(C.DW_AT_abstract_origin) >= 0) {
+        const o = this.file.attr(d, C.DW_AT_abstract_origin);
+        if (o && typeof o.value === "number") origins.add(o.value);
+      }
+      if (tag === C.DW_TAG_lexical_block && !this.file.hasPcInfo(d)) {
+        this.collectVariables(unit, c, out, origins);
       }
     }
-    return out;
+  }
+
+  /**
+   * True when gdb would make a block of DIE `i`: subprograms and inlined subroutines always,
+   * lexical blocks only when they declare something (variables, types, labels, ...).
+   */
+  isScope(unit: Unit, i: number): boolean {
+    const tree = unit.dies();
+    if (tree.abbrevs[i].tag !== C.DW_TAG_lexical_block) return true;
+    if (this.declares(unit, i)) return true;
+    const origin = this.file.ref({ unit, i }, C.DW_AT_abstract_origin);
+    return origin !== undefined && this.declares(origin.unit, origin.i);
+  }
+
+  private declares(unit: Unit, i: number): boolean {
+    const tree = unit.dies();
+    for (let c = tree.firstChild(i); c >= 0; c = tree.next[c]) {
+      const tag = tree.abbrevs[c].tag;
+      if (SYMBOL_TAGS.has(tag)) return true;
+      if (
+        tag === C.DW_TAG_lexical_block && !this.file.hasPcInfo({ unit, i: c }) &&
+        this.declares(unit, c)
+      ) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Inlined copies of the abstract function DIE at `abstractOffset` within `unit`. */
@@ -451,6 +546,7 @@ export class Scopes {
       out.push({
         name: f.name(d) ?? "",
         entry,
+        declaredEntry: f.declaredEntryPc(d),
         ranges,
         callFile: lp && callFileIdx !== undefined && callFileIdx < lp.fileCount
           ? lp.filePath(callFileIdx)
@@ -475,7 +571,12 @@ export function constPlan(cv: Attr): LocationPlan {
     if (b.length <= 8) {
       let v = 0n;
       for (let k = b.length - 1; k >= 0; k--) v = (v << 8n) | BigInt(b[k]);
-      return { kind: "value", steps: [{ op: "const", value: v }], rebase: false, text: `value ${v}` };
+      return {
+        kind: "value",
+        steps: [{ op: "const", value: v }],
+        rebase: false,
+        text: `value ${v}`,
+      };
     }
     return {
       kind: "unsupported",
@@ -486,5 +587,9 @@ export function constPlan(cv: Attr): LocationPlan {
   if (isConstantForm(cv.form)) {
     return { kind: "value", steps: [{ op: "const", value: 0n }], rebase: false, text: "value 0" };
   }
-  return { kind: "unsupported", reason: "non-numeric constant value", text: "<unsupported: constant>" };
+  return {
+    kind: "unsupported",
+    reason: "non-numeric constant value",
+    text: "<unsupported: constant>",
+  };
 }

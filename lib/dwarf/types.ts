@@ -93,6 +93,8 @@ export class TypeResolver {
     const off = f.offsetOf(d);
     const hit = this.cache.get(off);
     if (hit) return hit;
+    const sig = f.has(d, C.DW_AT_signature) ? f.signatureTarget(d) : undefined;
+    if (sig) return this.put(off, this.resolve(sig));
     const tag = f.tag(d);
     const name = f.name(d);
     const size = f.num(d, C.DW_AT_byte_size) ?? 0;
@@ -126,12 +128,24 @@ export class TypeResolver {
             encoding = "char";
             break;
         }
-        return this.put(off, { kind: "base", name: name ?? "?", size, encoding, signed, dieOffset: off });
+        return this.put(off, {
+          kind: "base",
+          name: name ?? "?",
+          size,
+          encoding,
+          signed,
+          dieOffset: off,
+        });
       }
       case C.DW_TAG_pointer_type:
       case C.DW_TAG_reference_type:
       case C.DW_TAG_rvalue_reference_type: {
-        const t: DwarfType = { kind: "pointer", size: size || d.unit.addrSize, target: VOID, dieOffset: off };
+        const t: DwarfType = {
+          kind: "pointer",
+          size: size || d.unit.addrSize,
+          target: VOID,
+          dieOffset: off,
+        };
         this.cache.set(off, t);
         t.target = this.typeOf(d);
         return t;
@@ -358,12 +372,22 @@ export function describeType(t: DwarfType, name = ""): string {
   return spell(t, name, 0);
 }
 
+/** GCC's base type names as gdb (and C programmers) spell them. */
+const CANONICAL_BASE: Record<string, string> = {
+  "short int": "short",
+  "short unsigned int": "unsigned short",
+  "long int": "long",
+  "long unsigned int": "unsigned long",
+  "long long int": "long long",
+  "long long unsigned int": "unsigned long long",
+};
+
 function head(t: DwarfType): string {
   switch (t.kind) {
     case "void":
       return "void";
     case "base":
-      return t.name;
+      return CANONICAL_BASE[t.name] ?? t.name;
     case "struct":
     case "union":
       return t.name ? `${t.kind} ${t.name}` : `${t.kind} {...}`;
@@ -403,7 +427,9 @@ function spell(t: DwarfType, inner: string, depth: number): string {
     case "restrict":
     case "atomic": {
       const q = t.kind === "atomic" ? "_Atomic" : t.kind;
-      if (t.target.kind === "pointer") return spell(t.target, inner ? `${q} ${inner}` : q, depth + 1);
+      if (t.target.kind === "pointer") {
+        return spell(t.target, inner ? `${q} ${inner}` : q, depth + 1);
+      }
       return `${q} ${spell(t.target, inner, depth + 1)}`;
     }
     default:

@@ -105,6 +105,9 @@ export class Unit implements ListUnit {
 
   strOffsetsBase = 0;
   addrBase = 0;
+  /** Type units: the type signature and the absolute offset of the type's DIE. */
+  typeSignature: bigint | undefined;
+  typeOffset = 0;
   rnglistsBase = 0;
   loclistsBase = 0;
   baseAddress = 0;
@@ -234,6 +237,8 @@ export function parseUnitHeader(
   let unitType = C.DW_UT_compile;
   let addrSize: number;
   let abbrevOffset: number;
+  let typeSignature: bigint | undefined;
+  let typeOffset = 0;
   if (version >= 5) {
     unitType = r.u8();
     addrSize = r.u8();
@@ -245,7 +250,8 @@ export function parseUnitHeader(
         break;
       case C.DW_UT_type:
       case C.DW_UT_split_type:
-        r.skip(8 + offsetSize);
+        typeSignature = r.u64big();
+        typeOffset = r.offset(offsetSize);
         break;
     }
   } else {
@@ -273,6 +279,10 @@ export function parseUnitHeader(
     sections,
     abbrevs,
   );
+  if (typeSignature !== undefined) {
+    u.typeSignature = typeSignature;
+    u.typeOffset = offset + typeOffset;
+  }
   if (version >= 5) {
     if (sections.strOffsets) u.strOffsetsBase = offsetSize === 8 ? 16 : 8;
     if (sections.addr) u.addrBase = offsetSize === 8 ? 16 : 8;
