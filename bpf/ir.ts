@@ -67,16 +67,73 @@ export type IrExpr =
   | { kind: "ctx"; offset: number }
   /**
    * `size` bytes of user memory at `addr` (zero- or sign-extended). A NULL address yields status
-   * `NullDeref`, a failing `bpf_probe_read_user` yields `ReadError`.
+   * `NullDeref`, a failing `bpf_probe_read_user` yields `ReadError` (and records the address).
    */
   | { kind: "read"; addr: IrExpr; size: 1 | 2 | 4 | 8; signed: boolean }
   /** A value known at compile time to be unavailable (e.g. optimized out): 0 with `status`. */
-  | { kind: "unavailable"; status: ValueStatus };
+  | { kind: "unavailable"; status: ValueStatus }
+  /**
+   * The load bias of the probed module, computed in the kernel from the probe's own instruction
+   * pointer: `regs->ip - probeLinkAddress` (at a uprobe hit `regs->ip` is the runtime address of
+   * the probed instruction). Needs {@link IrTrace}'s program to be built with the probe's link
+   * address. Works for any process that runs the module, whatever its pid namespace, without
+   * a map.
+   */
+  | { kind: "moduleBias" }
+  /**
+   * The load bias of another module (`module`, identified by its sysmon `cookie`) in the current
+   * process, looked up at run time in `proc_module_offsets` (maintained by the process monitor,
+   * -t mode; `bpf/sysmon_lookup.ts`); `OffsetsUnavailable` when the process or module is not
+   * there. A program using it references the sysmon maps. In -p mode the bias of every mapped
+   * module is a compile-time constant instead.
+   */
+  | { kind: "moduleOffsets"; module: string; cookie: bigint }
+  /**
+   * `value` if `cond` is non-zero; otherwise 0 with `status` (e.g. an array index out of bounds),
+   * without evaluating `value`.
+   */
+  | { kind: "check"; cond: IrExpr; status: ValueStatus; value: IrExpr }
+  /** `operand`, or 0 with status `NullDeref` when it is 0 (a pointer about to be followed). */
+  | { kind: "nonNull"; operand: IrExpr };
 
-/** One argument of a `print`: the record type written to the wire, and how to compute it. */
-export interface IrPrintArg {
+/**
+ * One argument of a `print`, computed in registers: the record type written to the wire and how
+ * to compute its 64-bit value. `len` (1..8, default 8) is the record's payload length: a `Bytes`
+ * record of `len` bytes holds the low bytes of the value (a small struct held in a register).
+ */
+export interface IrScalarArg {
+  kind?: "scalar";
   type: ValueType;
   expr: IrExpr;
+  len?: number;
+}
+
+/**
+ * One argument of a `print` copied from user memory straight into the ring record (no stack):
+ * `capacity` bytes are reserved in the record (a compile-time constant, at most 65535).
+ * - `string`: `bpf_probe_read_user_str` (stops at NUL; `used` = bytes copied including NUL);
+ *   otherwise `bpf_probe_read_user` of `length` bytes.
+ * - `length`: run-time byte count (clamped to 0..capacity; 0 gives status `ZeroLength`);
+ *   absent = `capacity`.
+ * A NULL address gives `NullDeref`, a failed read `ReadError` with the address in the payload;
+ * a failure while computing `addr` or `length` keeps its own status.
+ */
+export interface IrMemoryArg {
+  kind: "memory";
+  type: ValueType.Str | ValueType.Bytes;
+  addr: IrExpr;
+  capacity: number;
+  string: boolean;
+  length?: IrExpr;
+}
+
+/** One argument of a `print`. */
+export type IrPrintArg = IrScalarArg | IrMemoryArg;
+
+/** The expressions an argument evaluates. */
+export function printArgExprs(a: IrPrintArg): IrExpr[] {
+  if (a.kind === "memory") return a.length ? [a.addr, a.length] : [a.addr];
+  return [a.expr];
 }
 
 /** A statement. */
@@ -103,6 +160,7 @@ export function walkExpr(e: IrExpr, f: (e: IrExpr) => void): void {
   switch (e.kind) {
     case "unary":
     case "extend":
+    case "nonNull":
       walkExpr(e.operand, f);
       break;
     case "arith":
@@ -113,6 +171,10 @@ export function walkExpr(e: IrExpr, f: (e: IrExpr) => void): void {
       break;
     case "read":
       walkExpr(e.addr, f);
+      break;
+    case "check":
+      walkExpr(e.cond, f);
+      walkExpr(e.value, f);
       break;
   }
 }
@@ -130,7 +192,9 @@ export function walkStmts(
         if (ex) walkExpr(s.value, ex);
         break;
       case "print":
-        if (ex) { for (const a of s.args) walkExpr(a.expr, ex); }
+        if (ex) {
+          for (const a of s.args) for (const x of printArgExprs(a)) walkExpr(x, ex);
+        }
         break;
       case "if":
         if (ex) walkExpr(s.cond, ex);

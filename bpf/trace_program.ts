@@ -17,12 +17,15 @@
  * Register discipline (so the verifier's view is easy to reason about):
  * - R6 = ctx for the whole program; R7 = the reserved ring record inside a `print`;
  * - R9 = status of the expression being evaluated (only in expressions containing reads);
+ *   R8 = the address whose read failed when R9 is `ReadError` (0 otherwise);
  * - expressions evaluate into R0 with R1-R5 as scratch; any intermediate value that must survive
  *   a helper call or a sub-expression is spilled to an 8-byte stack slot ({@link StackFrame});
  * - `let` variables live in stack slots (plus a status slot when their value can fail).
  *
  * Fixed stack slots: -8 `pid_tgid`, -16 `struct bpf_pidns_info`, -24 the `lost` map key, -32 the
- * destination of user-memory reads.
+ * destination of scalar user-memory reads, -40 the address being read (for error reports).
+ * Values of any size (strings, structs, dumps) are read straight into the ring record, never
+ * through the stack.
  * @module
  */
 
@@ -33,6 +36,7 @@ import {
   IrBuiltin,
   type IrCompareOp,
   type IrExpr,
+  type IrMemoryArg,
   type IrPrintArg,
   type IrStmt,
   type IrTrace,
@@ -41,7 +45,9 @@ import {
 } from "./ir.ts";
 import { DEFAULT_RINGBUF_SIZE, EVENTS_MAP, LOST_MAP } from "./maps.ts";
 import { StackFrame } from "./stack_frame.ts";
-import type { PidView, TaskFilter } from "./task_filter.ts";
+import type { PidNsRef, PidView, TaskFilter } from "./task_filter.ts";
+import { emitModuleOffsetsLookup } from "./sysmon_lookup.ts";
+import { OffsetsValue } from "./sysmon_maps.ts";
 import { sameNs } from "./task_filter.ts";
 import {
   eventLayout,
@@ -64,6 +70,16 @@ export interface TraceProgramOptions {
   ringbufSize?: number;
   /** Bytes waiting in the ring from which a submit forces a wake-up (default ring size / 8). */
   wakeupThreshold?: number;
+  /**
+   * Link-time address of the probed instruction in its module. Needed by `moduleBias`
+   * (`regs->ip - probeLinkAddress`): globals of the probed module are rebased with it.
+   */
+  probeLinkAddress?: number | bigint;
+  /**
+   * ghostscope's own PID namespace when it is not the initial one: `moduleOffsets` lookups then
+   * go through `pid_aliases` (see `sysmon_lookup.ts`).
+   */
+  offsetsSelfNs?: PidNsRef;
 }
 
 /** Raised when the IR cannot be turned into a valid program (bad operand, stack too large...). */
@@ -74,13 +90,20 @@ export class ProgramBuildError extends Error {
 /** Size of `struct pt_regs` on x86_64 (21 u64 fields). */
 export const PT_REGS_SIZE = 168;
 
+/** Offset of `ip` in x86_64 `struct pt_regs`. */
+export const PT_REGS_IP = 128;
+
+/** Largest payload of one value record (its `len` is a u16). */
+export const MAX_VALUE_LEN = 0xffff;
+
 const SLOT_PID_TGID = -8;
 const SLOT_NS_INFO = -16; // struct bpf_pidns_info { u32 pid; u32 tgid; }
 const NS_INFO_PID = SLOT_NS_INFO;
 const NS_INFO_TGID = SLOT_NS_INFO + 4;
 const SLOT_LOST_KEY = -24;
 const SLOT_READ = -32;
-const RESERVED_STACK = 32;
+const SLOT_READ_ADDR = -40;
+const RESERVED_STACK = 40;
 
 const S32_MIN = -0x8000_0000n;
 const S32_MAX = 0x7fff_ffffn;
@@ -92,6 +115,8 @@ interface VarSlot {
   slot: number;
   /** Status slot, present when the value can carry a failure status. */
   statusSlot?: number;
+  /** Failing-address slot (with `statusSlot`). */
+  addrSlot?: number;
 }
 
 /** Fits a 64-bit constant into a sign-extended 32-bit immediate, or undefined. */
@@ -239,16 +264,23 @@ class TraceCodegen {
   #let(id: number, value: IrExpr): void {
     if (this.vars.has(id)) throw new ProgramBuildError(`variable #${id} bound twice`);
     const fallible = this.#fallible(value);
-    if (fallible) this.a.mov64(Reg.R9, 0);
+    if (fallible) this.#resetStatus();
     this.#expr(value);
     const slot = this.frame.alloc();
     this.a.stx(Size.DW, Reg.R10, slot, Reg.R0);
     const v: VarSlot = { slot };
     if (fallible) {
       v.statusSlot = this.frame.alloc();
+      v.addrSlot = this.frame.alloc();
       this.a.stx(Size.DW, Reg.R10, v.statusSlot, Reg.R9);
+      this.a.stx(Size.DW, Reg.R10, v.addrSlot, Reg.R8);
     }
     this.vars.set(id, v);
+  }
+
+  /** R9 = R8 = 0 before evaluating a fallible expression. */
+  #resetStatus(): void {
+    this.a.mov64(Reg.R9, 0).mov64(Reg.R8, 0);
   }
 
   #if(cond: IrExpr, then: readonly IrStmt[], otherwise: readonly IrStmt[]): void {
@@ -256,7 +288,7 @@ class TraceCodegen {
     const elseL = this.#label("else");
     const endL = this.#label("endif");
     const fallible = this.#fallible(cond);
-    if (fallible) a.mov64(Reg.R9, 0);
+    if (fallible) this.#resetStatus();
     this.#expr(cond);
     // A condition whose reads failed is skipped like a false one (soft abort).
     if (fallible) a.jmp(JmpOp.Jne, Reg.R9, 0, elseL);
@@ -272,14 +304,38 @@ class TraceCodegen {
 
   #print(printId: number, args: readonly IrPrintArg[]): void {
     const a = this.a;
-    for (const arg of args) {
-      if (arg.type === ValueType.Str || arg.type === ValueType.Bytes) {
-        throw new ProgramBuildError(
-          `print argument of type ${ValueType[arg.type]} not supported yet`,
-        );
+    const lens = args.map((arg) => {
+      if (arg.kind === "memory") {
+        if (arg.type !== ValueType.Str && arg.type !== ValueType.Bytes) {
+          throw new ProgramBuildError(`memory argument of type ${ValueType[arg.type]}`);
+        }
+        if (!Number.isInteger(arg.capacity) || arg.capacity < 1 || arg.capacity > MAX_VALUE_LEN) {
+          throw new ProgramBuildError(
+            `a value of ${arg.capacity} bytes does not fit in a record (1..${MAX_VALUE_LEN})`,
+          );
+        }
+        return arg.capacity;
       }
+      if (arg.type === ValueType.Str) {
+        throw new ProgramBuildError("a string argument must be read from memory");
+      }
+      const len = arg.len ?? SCALAR_LEN;
+      if (!Number.isInteger(len) || len < 1 || len > SCALAR_LEN) {
+        throw new ProgramBuildError(`register value of ${len} bytes (1..8)`);
+      }
+      if (len !== SCALAR_LEN && arg.type !== ValueType.Bytes) {
+        throw new ProgramBuildError(`scalar of type ${ValueType[arg.type]} must be 8 bytes`);
+      }
+      return len;
+    });
+    const layout = eventLayout(lens);
+    const ring = this.opts.ringbufSize ?? DEFAULT_RINGBUF_SIZE;
+    if (layout.size > ring / 4) {
+      throw new ProgramBuildError(
+        `one event of this print needs ${layout.size} bytes, more than a quarter of the ` +
+          `${ring}-byte ring; print fewer or shorter values`,
+      );
     }
-    const layout = eventLayout(args.map(() => SCALAR_LEN));
     const okL = this.#label("reserved");
     const endL = this.#label("print_end");
 
@@ -322,11 +378,22 @@ class TraceCodegen {
     // values
     args.forEach((arg, i) => {
       const off = layout.valueOffsets[i];
+      if (arg.kind === "memory") {
+        this.#memoryArg(arg, off);
+        return;
+      }
       const fallible = this.#fallible(arg.expr);
-      if (fallible) a.mov64(Reg.R9, 0);
+      if (fallible) this.#resetStatus();
       this.#expr(arg.expr);
-      a.st(Size.DW, Reg.R7, off, valueHeaderWord(arg.type, ValueStatus.Ok, SCALAR_LEN));
-      if (fallible) a.stx(Size.B, Reg.R7, off + ValueHeaderOffset.Status, Reg.R9);
+      this.#valueHeader(off, arg.type, lens[i]);
+      if (fallible) {
+        // A failed value carries the failing address (or 0) instead of its meaningless bytes.
+        const keep = this.#label("value_ok");
+        a.stx(Size.B, Reg.R7, off + ValueHeaderOffset.Status, Reg.R9)
+          .jmp(JmpOp.Jeq, Reg.R9, 0, keep)
+          .mov64(Reg.R0, Reg.R8)
+          .label(keep);
+      }
       a.stx(Size.DW, Reg.R7, off + VALUE_HEADER_SIZE, Reg.R0);
     });
     // adaptive wake-up
@@ -343,13 +410,101 @@ class TraceCodegen {
       .label(endL);
   }
 
+  /** Writes a value record header (status Ok, `used` 0) at `off` of the record. */
+  #valueHeader(off: number, type: ValueType, len: number): void {
+    const word = valueHeaderWord(type, ValueStatus.Ok, len);
+    if (word <= 0x7fff_ffff) {
+      // one 64-bit store: the immediate is sign-extended, so the upper half (used) is 0
+      this.a.st(Size.DW, Reg.R7, off, word);
+    } else {
+      this.a.st(Size.W, Reg.R7, off, word | 0).st(Size.W, Reg.R7, off + ValueHeaderOffset.Used, 0);
+    }
+  }
+
+  /**
+   * A value copied from user memory into the record at `off` (see {@link IrMemoryArg}); the
+   * helper writes straight into the ring record, so no stack buffer is needed.
+   */
+  #memoryArg(arg: IrMemoryArg, off: number): void {
+    const a = this.a;
+    const cap = arg.capacity;
+    const data = off + VALUE_HEADER_SIZE;
+    const failL = this.#label("mem_fail");
+    const endL = this.#label("mem_end");
+    this.#valueHeader(off, arg.type, cap);
+    this.#resetStatus();
+    const mark = this.frame.mark();
+    let lenSlot: number | undefined;
+    if (arg.length) {
+      // length first (it is written first in the script), clamped to 0..capacity
+      this.#expr(arg.length);
+      const pos = this.#label("len_pos");
+      const inCap = this.#label("len_cap");
+      a.jmp(JmpOp.Jsgt, Reg.R0, 0, pos).mov64(Reg.R0, 0).label(pos)
+        .jmp(JmpOp.Jle, Reg.R0, cap, inCap).mov64(Reg.R0, cap).label(inCap);
+      lenSlot = this.frame.alloc();
+      a.stx(Size.DW, Reg.R10, lenSlot, Reg.R0);
+    }
+    this.#expr(arg.addr);
+    a.jmp(JmpOp.Jne, Reg.R9, 0, failL);
+    if (lenSlot !== undefined) {
+      const nonZero = this.#label("len_nz");
+      a.ldx(Size.DW, Reg.R1, Reg.R10, lenSlot)
+        .jmp(JmpOp.Jne, Reg.R1, 0, nonZero)
+        .mov64(Reg.R9, ValueStatus.ZeroLength)
+        .ja(failL)
+        .label(nonZero);
+    }
+    const nonNull = this.#label("mem_addr");
+    a.jmp(JmpOp.Jne, Reg.R0, 0, nonNull)
+      .mov64(Reg.R9, ValueStatus.NullDeref)
+      .ja(failL)
+      .label(nonNull)
+      .stx(Size.DW, Reg.R10, SLOT_READ_ADDR, Reg.R0)
+      .mov64(Reg.R3, Reg.R0)
+      .mov64(Reg.R1, Reg.R7)
+      .add64(Reg.R1, data);
+    if (lenSlot !== undefined) {
+      // reload and re-clamp so the verifier sees 0 <= size <= capacity at the call
+      const sized = this.#label("len_ok");
+      a.ldx(Size.DW, Reg.R2, Reg.R10, lenSlot)
+        .jmp(JmpOp.Jle, Reg.R2, cap, sized)
+        .mov64(Reg.R2, cap)
+        .label(sized);
+    } else {
+      a.mov64(Reg.R2, cap);
+    }
+    a.call(arg.string ? BpfHelper.ProbeReadUserStr : BpfHelper.ProbeReadUser);
+    const good = this.#label("mem_ok");
+    a.jmp(JmpOp.Jsge, Reg.R0, 0, good)
+      .mov64(Reg.R9, ValueStatus.ReadError)
+      .ldx(Size.DW, Reg.R8, Reg.R10, SLOT_READ_ADDR)
+      .ja(failL)
+      .label(good);
+    if (arg.string) {
+      a.stx(Size.W, Reg.R7, off + ValueHeaderOffset.Used, Reg.R0);
+    } else if (lenSlot !== undefined) {
+      a.ldx(Size.DW, Reg.R1, Reg.R10, lenSlot)
+        .stx(Size.W, Reg.R7, off + ValueHeaderOffset.Used, Reg.R1);
+    }
+    a.ja(endL)
+      .label(failL)
+      .stx(Size.B, Reg.R7, off + ValueHeaderOffset.Status, Reg.R9)
+      .stx(Size.DW, Reg.R7, data, Reg.R8)
+      .label(endL);
+    this.frame.release(mark);
+  }
+
   // ------------------------------------------------------------------ expressions
 
   /** True if evaluating `e` can produce a non-Ok status. */
   #fallible(e: IrExpr): boolean {
     let f = false;
     walkExpr(e, (x) => {
-      if (x.kind === "read" || x.kind === "unavailable") f = true;
+      if (
+        x.kind === "read" || x.kind === "unavailable" || x.kind === "check" ||
+        x.kind === "nonNull"
+      ) f = true;
       else if (x.kind === "var" && this.vars.get(x.id)?.statusSlot !== undefined) f = true;
     });
     return f;
@@ -422,10 +577,15 @@ class TraceCodegen {
     return v;
   }
 
-  /** Record `status` in R9 unless an earlier failure is already there (the first one wins). */
-  #setStatus(status: ValueStatus | Reg): void {
+  /**
+   * Record `status` in R9 unless an earlier failure is already there (the first one wins);
+   * `addrSlot` holds the failing address to put in R8 with it.
+   */
+  #setStatus(status: ValueStatus | Reg, addrSlot?: number): void {
     const skip = this.#label("status_kept");
-    this.a.jmp(JmpOp.Jne, Reg.R9, 0, skip).mov64(Reg.R9, status).label(skip);
+    this.a.jmp(JmpOp.Jne, Reg.R9, 0, skip).mov64(Reg.R9, status);
+    if (addrSlot !== undefined) this.a.ldx(Size.DW, Reg.R8, Reg.R10, addrSlot);
+    this.a.label(skip);
   }
 
   /** Evaluate `e` into R0 (R1-R5 clobbered; R9 updated if `e` is fallible). */
@@ -446,7 +606,7 @@ class TraceCodegen {
         a.ldx(Size.DW, Reg.R0, Reg.R10, v.slot);
         if (v.statusSlot !== undefined) {
           a.ldx(Size.DW, Reg.R1, Reg.R10, v.statusSlot);
-          this.#setStatus(Reg.R1);
+          this.#setStatus(Reg.R1, v.addrSlot);
         }
         return;
       }
@@ -489,7 +649,76 @@ class TraceCodegen {
         a.mov64(Reg.R0, 0);
         this.#setStatus(e.status);
         return;
+      case "moduleBias":
+        return this.#moduleBias();
+      case "moduleOffsets":
+        return this.#moduleOffsets(e.cookie);
+      case "nonNull": {
+        const ok = this.#label("non_null");
+        this.#expr(e.operand);
+        a.jmp(JmpOp.Jne, Reg.R0, 0, ok);
+        this.#setStatus(ValueStatus.NullDeref);
+        a.label(ok);
+        return;
+      }
+      case "check": {
+        const pass = this.#label("check_ok");
+        const end = this.#label("check_end");
+        this.#expr(e.cond);
+        a.jmp(JmpOp.Jne, Reg.R0, 0, pass);
+        this.#setStatus(e.status);
+        a.mov64(Reg.R0, 0).ja(end).label(pass);
+        this.#expr(e.value);
+        a.label(end);
+        return;
+      }
     }
+  }
+
+  /**
+   * R0 = the bias of the module with `cookie` in the current process, from `proc_module_offsets`
+   * (maintained by the process monitor); `OffsetsUnavailable` when the process or module is not
+   * known there. The program then references the sysmon maps (`assemble` needs their fds).
+   */
+  #moduleOffsets(cookie: bigint): void {
+    const a = this.a;
+    const mark = this.frame.mark();
+    this.frame.alloc();
+    const keySlot = this.frame.alloc(); // 16 bytes: keySlot .. keySlot + 15
+    const nsInfoSlot = this.frame.alloc();
+    emitModuleOffsetsLookup(a, {
+      cookie,
+      keySlot,
+      nsInfoSlot,
+      selfNs: this.opts.offsetsSelfNs,
+      label: (what) => this.#label(what),
+    });
+    this.frame.release(mark);
+    const found = this.#label("offs_found");
+    const end = this.#label("offs_end");
+    a.jmp(JmpOp.Jne, Reg.R0, 0, found);
+    this.#setStatus(ValueStatus.OffsetsUnavailable);
+    a.mov64(Reg.R0, 0).ja(end)
+      .label(found)
+      .ldx(Size.DW, Reg.R0, Reg.R0, OffsetsValue.Bias)
+      .label(end);
+  }
+
+  /** R0 = regs->ip - probeLinkAddress: the probed module's load bias. */
+  #moduleBias(): void {
+    const link = this.opts.probeLinkAddress;
+    if (link === undefined) {
+      throw new ProgramBuildError(
+        "a global variable needs the probe's link-time address (probeLinkAddress) to be rebased",
+      );
+    }
+    const v = BigInt(link);
+    if (v < 0n || v >= 1n << 64n) throw new ProgramBuildError(`probe address ${v} out of range`);
+    const a = this.a;
+    a.ldx(Size.DW, Reg.R0, Reg.R6, PT_REGS_IP);
+    const imm = asImm(v);
+    if (imm !== undefined) a.sub64(Reg.R0, imm);
+    else a.ldImm64(Reg.R1, v).sub64(Reg.R0, Reg.R1);
   }
 
   /**
@@ -635,13 +864,14 @@ class TraceCodegen {
     this.#setStatus(ValueStatus.NullDeref);
     a.ja(end);
     a.label(nonNull)
+      .stx(Size.DW, Reg.R10, SLOT_READ_ADDR, Reg.R0)
       .mov64(Reg.R3, Reg.R0)
       .mov64(Reg.R1, Reg.R10)
       .add64(Reg.R1, SLOT_READ)
       .mov64(Reg.R2, size)
       .call(BpfHelper.ProbeReadUser)
       .jmp(JmpOp.Jeq, Reg.R0, 0, ok);
-    this.#setStatus(ValueStatus.ReadError);
+    this.#setStatus(ValueStatus.ReadError, SLOT_READ_ADDR);
     a.mov64(Reg.R0, 0).ja(end);
     a.label(ok);
     const sz = { 1: Size.B, 2: Size.H, 4: Size.W, 8: Size.DW }[size];

@@ -7,12 +7,21 @@
  *   u32 view_tgid  u32 view_tid   (ids in the program's PidView namespace; = host ids for a
  *                                  host view, 0 when the task is outside that namespace)
  * payload: one record per format argument, each 8-byte aligned:
- *   u8 type (ValueType), u8 status (ValueStatus), u16 len, u32 reserved, len bytes, pad to 8
+ *   u8 type (ValueType), u8 status (ValueStatus), u16 len, u32 used, len bytes, pad to 8
  * ```
  *
- * Scalars (`U64`, `I64`, `Bool`, `Ptr`) always carry `len = 8`: the value as a little-endian u64
- * (`Bool` is 0 or 1). A value whose status is not `Ok` still occupies its full record; its bytes
- * are meaningless (the program writes 0).
+ * Scalars (`U64`, `I64`, `Bool`, `Ptr`) carry `len = 8`: the value as a little-endian u64
+ * (`Bool` is 0 or 1). A `Bytes` record may also hold a value of 1..8 bytes computed in registers
+ * (a small struct held in a register).
+ *
+ * `len` is the record's fixed capacity, known when the program is built, so every record of a
+ * `print` has the same size. `used` says how many of those bytes are valid for `Str` / `Bytes`
+ * values whose length is only known at run time (a C string, a dump of `{:x.*}` bytes); `0` means
+ * all `len` bytes. `Str` payloads additionally stop at the first NUL.
+ *
+ * A value whose status is not `Ok` still occupies its full record. Its payload is meaningless,
+ * except that a `ReadError` record carries the address that could not be read in its first 8
+ * payload bytes (the capacity is padded to 8, so they always exist).
  *
  * This module holds both the layout helpers used by the program builder and the userspace
  * decoder (hot path).
@@ -33,7 +42,7 @@ export enum HeaderOffset {
   ViewTid = 28,
 }
 
-/** Size of a value record's header (`type, status, len, reserved`). */
+/** Size of a value record's header (`type, status, len, used`). */
 export const VALUE_HEADER_SIZE = 8;
 
 /** Byte offsets inside a value record header. */
@@ -41,6 +50,8 @@ export enum ValueHeaderOffset {
   Type = 0,
   Status = 1,
   Len = 2,
+  /** u32: valid bytes of a Str / Bytes payload (0 = all `len`). */
+  Used = 4,
 }
 
 /** Payload length of every scalar value. */
@@ -126,6 +137,8 @@ export interface DecodedValue {
   /** `bigint` for U64/I64/Ptr, `boolean` for Bool, `string` for Str, `Uint8Array` (a copy) for
    * Bytes and unknown types. */
   value: bigint | boolean | string | Uint8Array | null;
+  /** For a `ReadError`: the user address that could not be read (absent when not recorded). */
+  errorAddress?: bigint;
 }
 
 /** One decoded event. */
@@ -168,11 +181,20 @@ export function decodeEvent(bytes: Uint8Array): DecodedEvent {
     const status = bytes[p + 1] as ValueStatus;
     const len = view.getUint16(p + 2, true);
     const data = p + VALUE_HEADER_SIZE;
-    const end = data + len;
-    if (end > n) {
+    const capEnd = data + len;
+    if (capEnd > n) {
       throw new WireError(`value at offset ${p} (${len} bytes) overruns a ${n}-byte event`);
     }
+    const used = view.getUint32(p + ValueHeaderOffset.Used, true);
+    const end = used !== 0 && used < len && (type === ValueType.Str || type === ValueType.Bytes)
+      ? data + used
+      : capEnd;
     let value: DecodedValue["value"] = null;
+    let errorAddress: bigint | undefined;
+    if (status === ValueStatus.ReadError && data + 8 <= n) {
+      const a = view.getBigUint64(data, true);
+      if (a !== 0n) errorAddress = a;
+    }
     if (status === ValueStatus.Ok) {
       switch (type) {
         case ValueType.I64:
@@ -198,7 +220,14 @@ export function decodeEvent(bytes: Uint8Array): DecodedEvent {
           value = bytes.slice(data, end);
       }
     }
-    values.push({ type, status, value });
+    values.push(
+      errorAddress === undefined ? { type, status, value } : {
+        type,
+        status,
+        value,
+        errorAddress,
+      },
+    );
     p = data + ((len + 7) & ~7);
   }
   return {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import * as zlib from "node:zlib";
 import { assertEquals, assertThrows } from "./assert.ts";
 import { fixtures } from "./elf_fixtures_test.ts";
-import { decompressChdr, decompressZdebug, openElf, ZSTD_SUPPORTED } from "../lib/elf/mod.ts";
+import { decompressChdr, decompressZdebug, openElf, zstdSupported } from "../lib/elf/mod.ts";
 import { SHF_COMPRESSED } from "../lib/elf/constants.ts";
 import { UsageError } from "../lib/errors.ts";
 
@@ -81,8 +81,8 @@ Deno.test("elf sections: decompressChdr handles zlib, zstd and corrupt input", (
   const z = decompressChdr(chdr(1, text.length, zlib.deflateSync(text)), "f", ".debug_x");
   bytesEqual(z, text, "zlib");
   assertEquals(Object.getPrototypeOf(z), Uint8Array.prototype);
-  assert.ok(ZSTD_SUPPORTED, "Deno 2.9 node:zlib has zstd");
-  if (ZSTD_SUPPORTED) {
+  assert.ok(zstdSupported(), "Deno 2.9 node:zlib has zstd");
+  if (zstdSupported()) {
     // deno-lint-ignore no-explicit-any
     const compress = (zlib as any).zstdCompressSync as (b: Uint8Array) => Uint8Array;
     bytesEqual(decompressChdr(chdr(2, text.length, compress(text)), "f", ".d"), text, "zstd");

@@ -72,7 +72,8 @@ Deno.test("placeholder count must match argument count (both counts named)", () 
 Deno.test("format errors point inside the string, across escapes", () => {
   assert.equal(
     compileError('trace main { print "\\t{:q}", 1; }'),
-    "script:1:23: unsupported format conversion '{:q}' (supported: {}, {:x}, {:X}, {:p})\n" +
+    "script:1:23: unsupported format conversion '{:q}' (supported: {}, {:x}, {:X}, {:p}, " +
+      "{:s}, {:x.N}, {:s.N}, {:x.*}, {:s.name$})\n" +
       'trace main { print "\\t{:q}", 1; }\n' +
       "                      ^^^^",
   );

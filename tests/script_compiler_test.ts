@@ -3,7 +3,8 @@ import { type CompileOptions, compileScript, programName } from "../lib/script/c
 import { ScriptError } from "../lib/script/diagnostics.ts";
 import { disassemble } from "../bpf/disasm.ts";
 import { EVENTS_MAP, LOST_MAP } from "../bpf/maps.ts";
-import { ValueStatus } from "../bpf/wire.ts";
+import { ValueStatus, ValueType } from "../bpf/wire.ts";
+import { buildTraceProgram } from "../bpf/trace_program.ts";
 
 const NS = { dev: 4n, ino: 4026532178n };
 const FDS = { [EVENTS_MAP]: 11, [LOST_MAP]: 12 };
@@ -69,7 +70,7 @@ Deno.test("ns pid view with a host filter fetches the namespace view once, zeroe
 Deno.test("no filter and no output: nothing but return 0", () => {
   assert.equal(
     dis("trace main { let a = 1; }"),
-    "   0: r6 = r1\n   1: r0 = 1\n   2: *(u64 *)(r10 -40) = r0\n   3: r0 = 0\n   4: exit",
+    "   0: r6 = r1\n   1: r0 = 1\n   2: *(u64 *)(r10 -48) = r0\n   3: r0 = 0\n   4: exit",
   );
 });
 
@@ -121,7 +122,7 @@ Deno.test("signed division divides magnitudes with a register divisor (no consta
 
 Deno.test("builtins: $timestamp calls ktime, $host_pid is the high half of pid_tgid", () => {
   const text = dis("trace main { let t = $timestamp; let h = $host_pid; }");
-  assert.match(text, /call 5 \(KtimeGetNs\)\n.*\*\(u64 \*\)\(r10 -40\) = r0/);
+  assert.match(text, /call 5 \(KtimeGetNs\)\n.*\*\(u64 \*\)\(r10 -48\) = r0/);
   assert.match(text, /r0 = \*\(u64 \*\)\(r10 -8\)\n.*r0 >>= 32/);
 });
 
@@ -157,4 +158,101 @@ Deno.test("program names are kernel-safe and at most 15 characters", () => {
   assert.equal(programName(0, "main"), "gs_0_main");
   assert.equal(programName(12, "/src/very_long_file.c:42"), "gs_12__src_very");
   assert.equal(programName(3, "libc.so.6:0x1234").length, 15);
+});
+
+Deno.test("memory arguments: read into the ring record, dynamic lengths clamped, statuses", () => {
+  const ir = {
+    traceId: 0,
+    name: "gs_0_t",
+    body: [{
+      kind: "print" as const,
+      printId: 0,
+      args: [
+        {
+          kind: "memory" as const,
+          type: ValueType.Str as const,
+          addr: { kind: "ctx" as const, offset: 112 },
+          capacity: 256,
+          string: true,
+        },
+        {
+          kind: "memory" as const,
+          type: ValueType.Bytes as const,
+          addr: { kind: "ctx" as const, offset: 104 },
+          capacity: 1024,
+          string: false,
+          length: { kind: "ctx" as const, offset: 96 },
+        },
+      ],
+    }],
+  };
+  const text = disassemble(
+    buildTraceProgram(ir, { filter: { kind: "none" }, pidView: { kind: "host" } }).assemble(FDS),
+  ).join("\n");
+  // 32-byte header + 8 + 256 + 8 + 1024
+  assert.match(text, /r2 = 1328\n.*r3 = 0\n.*call 131/);
+  // the string goes straight into the record: r1 = r7 + 40, size 256, probe_read_user_str
+  assert.match(text, /r1 = r7\n.*r1 \+= 40\n.*r2 = 256\n.*call 114 \(ProbeReadUserStr\)/);
+  // `used` = bytes copied
+  assert.match(text, /call 114 .*\n(.*\n){0,4}.*\*\(u32 \*\)\(r7 \+36\) = r0/);
+  // the run-time length is clamped to 0..1024, reloaded and clamped again before the call
+  assert.match(text, /if r0 s> 0x0 goto .*\n.*r0 = 0\n.*if r0 <= 0x400 goto .*\n.*r0 = 1024/);
+  assert.match(
+    text,
+    /r2 = \*\(u64 \*\)\(r10 -\d+\)\n.*if r2 <= 0x400 goto .*\n.*r2 = 1024\n.*call 112/,
+  );
+  // length 0 is a ZeroLength status, NULL a NullDeref
+  assert.match(text, new RegExp(`r9 = ${ValueStatus.ZeroLength}`));
+  assert.match(text, new RegExp(`r9 = ${ValueStatus.NullDeref}`));
+});
+
+Deno.test("moduleBias needs the probe's link address; other modules go through the offsets map", () => {
+  const bias = {
+    traceId: 0,
+    name: "gs_0_t",
+    body: [{
+      kind: "let" as const,
+      id: 0,
+      value: { kind: "moduleBias" as const },
+    }],
+  };
+  const opts = { filter: { kind: "none" as const }, pidView: { kind: "host" as const } };
+  assert.throws(() => buildTraceProgram(bias, opts), /probeLinkAddress/);
+  const text = disassemble(
+    buildTraceProgram(bias, { ...opts, probeLinkAddress: 0x401136 }).assemble(FDS),
+  ).join("\n");
+  assert.match(text, /r0 = \*\(u64 \*\)\(r6 \+128\)\n.*r0 -= 4198710/);
+  const big = disassemble(
+    buildTraceProgram(bias, { ...opts, probeLinkAddress: 0x1_0000_0000n }).assemble(FDS),
+  ).join("\n");
+  assert.match(big, /r1 = 0x100000000 ll\n.*r0 -= r1/);
+  const lookup = {
+    ...bias,
+    body: [{
+      kind: "let" as const,
+      id: 0,
+      value: { kind: "moduleOffsets" as const, module: "/lib/libc.so.6", cookie: 1n },
+    }],
+  };
+  const program = buildTraceProgram(lookup, opts);
+  assert.deepEqual(program.mapNames(), ["proc_module_offsets"]);
+  const offs = disassemble(program.assemble({ proc_module_offsets: 9 })).join("\n");
+  assert.match(offs, /r1 = 0x1 ll\n.*\*\(u64 \*\)\(r10 -\d+\) = r1/);
+  assert.match(offs, /call 1 \(MapLookupElem\)\n.*if r0 != 0x0 goto/);
+  assert.match(offs, new RegExp(`r9 = ${ValueStatus.OffsetsUnavailable}`));
+  assert.match(offs, /r0 = \*\(u64 \*\)\(r0 \+0\)/);
+});
+
+Deno.test("a failed scalar carries the failing address in its payload", () => {
+  const text = dis("trace main { print x; }", {
+    resolveVariable: {
+      resolve: () => ({
+        type: "i64",
+        expr: { kind: "read", addr: { kind: "const", value: 16n }, size: 4, signed: true },
+      }),
+    },
+  });
+  // R8 is the failing address, stored instead of the value when R9 (status) is set
+  assert.match(text, /r9 = 2\n.*r8 = \*\(u64 \*\)\(r10 -40\)/);
+  assert.match(text, /\*\(u8 \*\)\(r7 \+33\) = r9\n.*if r9 == 0x0 goto \+1 .*\n.*r0 = r8\n/);
 });

@@ -54,7 +54,8 @@ Deno.test("parseFormat errors locate the problem", () => {
     assert.fail("no error");
   };
   assert.deepEqual(err("x {:q}"), [
-    "unsupported format conversion '{:q}' (supported: {}, {:x}, {:X}, {:p})",
+    "unsupported format conversion '{:q}' (supported: {}, {:x}, {:X}, {:p}, {:s}, {:x.N}, " +
+    "{:s.N}, {:x.*}, {:s.name$})",
     2,
     4,
   ]);

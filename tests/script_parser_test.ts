@@ -75,7 +75,10 @@ Deno.test("syntax errors carry line:column and a caret", () => {
   assert.match(parseError("trace main {"), /^script:1:12: unclosed '\{'/);
   assert.match(parseError("trace main { trace g { } }"), /cannot be nested/);
   assert.match(parseError("trace main { x = 1; }"), /assignment is not supported/);
-  assert.match(parseError("trace main { print *p; }"), /not supported yet/);
+  assert.match(parseError("trace main { print p->; }"), /expected a member name after '->'/);
+  assert.match(parseError("trace main { print a.1; }"), /expected a member name after '\.'/);
+  assert.match(parseError("trace main { print a[]; }"), /expected an index inside/);
+  assert.match(parseError("trace main { print a[1; }"), /expected '\]' to close '\['/);
   assert.match(parseError("trace main { else { } }"), /'else' without a matching 'if'/);
 });
 
@@ -84,4 +87,25 @@ Deno.test("tabs are kept in the caret line", () => {
     parseError("trace main {\n\tprint 1 2;\n}"),
     "script:2:9: expected ';' after print, found '2'\n\tprint 1 2;\n\t       ^",
   );
+});
+
+Deno.test("postfix and prefix operators: members, arrows, indexing, deref, address-of", () => {
+  const s = parseScript("trace f { print *p->next[2].name; print &a.b; print -*q; }");
+  const body = s.traces[0].body.stmts;
+  const e0 = body[0].kind === "print" ? body[0].expr : undefined;
+  // `*` binds looser than the postfix chain: *(((p->next)[2]).name)
+  assert.equal(e0?.kind, "deref");
+  const m = e0?.kind === "deref" ? e0.operand : undefined;
+  assert.equal(m?.kind === "member" && m.name, "name");
+  assert.equal(m?.kind === "member" && m.arrow, false);
+  const idx = m?.kind === "member" ? m.object : undefined;
+  assert.equal(idx?.kind, "index");
+  const arrow = idx?.kind === "index" ? idx.object : undefined;
+  assert.equal(arrow?.kind === "member" && arrow.arrow, true);
+  const e1 = body[1].kind === "print" ? body[1].expr : undefined;
+  assert.equal(e1?.kind, "addr");
+  const e2 = body[2].kind === "print" ? body[2].expr : undefined;
+  assert.equal(e2?.kind === "unary" && e2.operand.kind, "deref");
+  // `a - > b` is not an arrow; `a->b` lexes as one token
+  assert.equal(parseScript("trace f { print a - 1; }").traces[0].body.stmts.length, 1);
 });

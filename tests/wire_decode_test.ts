@@ -148,3 +148,31 @@ Deno.test("decoder throughput is well above 1M events/s for a 3-value print", ()
   // Generous floor so a loaded CI machine does not flake; typical is several M/s.
   assert.ok(rate > 500_000, `decoded only ${Math.round(rate)} events/s`);
 });
+
+Deno.test("Str/Bytes records: `used` bounds the valid bytes; a ReadError carries its address", () => {
+  const layout = eventLayout([16, 8, 8]);
+  const raw = new Uint8Array(layout.size);
+  const v = new DataView(raw.buffer);
+  // a 16-byte dump of which 3 bytes are valid
+  v.setUint32(layout.valueOffsets[0], valueHeaderWord(ValueType.Bytes, ValueStatus.Ok, 16), true);
+  v.setUint32(layout.valueOffsets[0] + 4, 3, true);
+  raw.set([1, 2, 3, 4, 5], layout.valueOffsets[0] + 8);
+  // a failed read of 0x7ffd0010
+  v.setUint32(
+    layout.valueOffsets[1],
+    valueHeaderWord(ValueType.Str, ValueStatus.ReadError, 8),
+    true,
+  );
+  v.setBigUint64(layout.valueOffsets[1] + 8, 0x7ffd0010n, true);
+  // a NULL dereference has no address
+  v.setUint32(
+    layout.valueOffsets[2],
+    valueHeaderWord(ValueType.I64, ValueStatus.NullDeref, 8),
+    true,
+  );
+  const ev = decodeEvent(raw);
+  assert.deepEqual(ev.values[0].value, new Uint8Array([1, 2, 3]));
+  assert.equal(ev.values[1].errorAddress, 0x7ffd0010n);
+  assert.equal(ev.values[1].value, null);
+  assert.equal(ev.values[2].errorAddress, undefined);
+});

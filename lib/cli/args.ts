@@ -2,7 +2,7 @@
  * Command-line parsing. Produces a {@link CliRequest}: what the user asked for, with only the
  * options they actually typed (defaults are applied later by lib/config, which owns precedence).
  */
-import { parseArgs } from "node:util";
+import { type OptionSpec, parseCommandLine } from "./parse_args.ts";
 import { UsageError } from "../errors.ts";
 import type { PartialSettings } from "../config/settings.ts";
 import { parseOutputMode } from "../config/settings.ts";
@@ -41,21 +41,24 @@ const OPTIONS = {
   "no-status": { type: "boolean" },
   "ringbuf-size": { type: "string" },
   "no-sysmon": { type: "boolean" },
+  "debug-file": { type: "string" },
+  "allow-debug-mismatch": { type: "boolean" },
   config: { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
-} as const;
+} as const satisfies Record<string, OptionSpec>;
 
 /** Parses argv (without the program name). Throws {@link UsageError} for anything malformed. */
 export function parseCli(argv: string[]): CliRequest {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseCommandLine(argv, OPTIONS);
   } catch (err) {
     throw new UsageError(cleanParseError(err));
   }
-  const { values, positionals } = parsed;
+  const values = parsed.values as Values;
+  const positionals = parsed.positionals;
   if (values.help) return { kind: "help" };
   if (values.version) return { kind: "version" };
 
@@ -77,7 +80,10 @@ export function parseCli(argv: string[]): CliRequest {
   return { kind: "trace", trace: traceRequest(values) };
 }
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>["values"];
+/** Option values by long name: strings for string options, `true` for flags given. */
+type Values = {
+  [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]["type"] extends "string" ? string : boolean;
+};
 
 function traceRequest(values: Values): TraceRequest {
   const settings: PartialSettings = {};
@@ -96,6 +102,8 @@ function traceRequest(values: Values): TraceRequest {
   }
   if (values["no-status"]) settings.status = false;
   if (values["no-sysmon"]) settings.enableSysmonForTarget = false;
+  if (values["debug-file"] !== undefined) settings.debugFile = values["debug-file"];
+  if (values["allow-debug-mismatch"]) settings.allowDebugMismatch = true;
   return {
     pidText: values.pid,
     targetPath: values.target,
@@ -119,7 +127,7 @@ function readScript(inline?: string, file?: string): { source: string; origin: s
   }
 }
 
-/** node:util's messages mention "parseArgs"; keep the useful part only. */
+/** parseArgs's messages (node:util's wording) are long; keep the useful part only. */
 function cleanParseError(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   const unknown = message.match(/Unknown option '([^']+)'/);

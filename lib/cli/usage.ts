@@ -26,13 +26,18 @@ USAGE
       --no-status          no status lines on stderr
       --ringbuf-size BYTES event ring buffer size (power of two, default 8388608)
       --no-sysmon          -t: do not follow process lifecycles (exec/fork/exit/mmap)
+      --debug-file PATH    DWARF for the executable (or for the library whose build-id it has);
+                           default: embedded, .gnu_debuglink, /usr/lib/debug/.build-id
+      --allow-debug-mismatch
+                           use a debug file even if its CRC32 or build-id does not match
       --config FILE        YAML config (default ./ghostscope.yaml, then
                            ~/.config/ghostscope/config.yaml); CLI > environment > file
   -h, --help               this text
   -V, --version            the version
 
 SCRIPT
-  trace FUNCTION { ... }   trace file.c:LINE { ... }   trace 0xADDR { ... }
+  trace FUNCTION { ... }   trace file.c:LINE { ... }   trace 0xADDR { ... }   trace lib.so:0xADDR
+  file.c:LINE and variables need DWARF (-g, or the -dbgsym/-dbg package); functions do not
   print "x={} y={:x}", x, y;   print expr;   let v = expr;   if c { } else if c { } else { }
   builtins: $pid $tid (target's namespace view) $host_pid $input_pid $timestamp
 

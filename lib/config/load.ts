@@ -60,6 +60,12 @@ const KEYS: KeySpec[] = [
     env: "GHOSTSCOPE_ENABLE_SYSMON_FOR_TARGET",
     parse: parseBool,
   },
+  {
+    setting: "allowDebugMismatch",
+    file: "allow_debug_mismatch",
+    env: "GHOSTSCOPE_ALLOW_DEBUG_MISMATCH",
+    parse: parseBool,
+  },
 ];
 
 /** Where a setting's value came from, for error messages. */

@@ -23,6 +23,13 @@ export interface Settings {
   ringbufSize: number;
   /** `-t` follows process lifecycles (exec/fork/exit/mmap) through sysmon. */
   enableSysmonForTarget: boolean;
+  /**
+   * `--debug-file PATH`: DWARF for the executable (or `-t` target), or for the mapped library
+   * whose build-id the file carries.
+   */
+  debugFile?: string;
+  /** Use a separate debug file even when its CRC32 or build-id does not match the module. */
+  allowDebugMismatch: boolean;
 }
 
 /** Settings as given by one source (CLI, environment or file): anything may be missing. */
@@ -34,6 +41,7 @@ export const DEFAULT_SETTINGS: Settings = {
   status: true,
   ringbufSize: 8 * 1024 * 1024,
   enableSysmonForTarget: true,
+  allowDebugMismatch: false,
 };
 
 /** Parses an output mode, naming `where` it came from in the error. */

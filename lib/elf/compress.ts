@@ -6,7 +6,7 @@
  * @module
  */
 
-import * as zlib from "node:zlib";
+import type * as Zlib from "node:zlib";
 import { UsageError } from "../errors.ts";
 import { CHDR64_SIZE, ELFCOMPRESS_ZLIB, ELFCOMPRESS_ZSTD } from "./constants.ts";
 
@@ -16,12 +16,28 @@ const ZDEBUG_HEADER_SIZE = 12;
 
 type SyncDecompressor = (buf: Uint8Array) => Uint8Array;
 
+let zlibModule: typeof Zlib | undefined;
+
+/**
+ * `node:zlib`, loaded on first use: a static `node:` import starts Deno's Node compatibility layer
+ * in every run (about 15 ms of start-up), and most runs decompress nothing.
+ */
+function zlib(): typeof Zlib {
+  const process = (globalThis as unknown as {
+    process: { getBuiltinModule(id: string): unknown };
+  }).process;
+  return zlibModule ??= process.getBuiltinModule("node:zlib") as typeof Zlib;
+}
+
 /** `zstdDecompressSync`, present in newer Node-compatible runtimes only. */
-const zstdDecompressSync: SyncDecompressor | undefined =
-  (zlib as unknown as Record<string, SyncDecompressor | undefined>).zstdDecompressSync;
+function zstdDecompressSync(): SyncDecompressor | undefined {
+  return (zlib() as unknown as Record<string, SyncDecompressor | undefined>).zstdDecompressSync;
+}
 
 /** Whether this runtime can decompress ELFCOMPRESS_ZSTD sections. */
-export const ZSTD_SUPPORTED: boolean = typeof zstdDecompressSync === "function";
+export function zstdSupported(): boolean {
+  return typeof zstdDecompressSync() === "function";
+}
 
 function asPlainView(buf: Uint8Array): Uint8Array {
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -59,12 +75,13 @@ export function decompressChdr(raw: Uint8Array, path: string, section: string): 
   let out: Uint8Array;
   try {
     if (type === ELFCOMPRESS_ZLIB) {
-      out = zlib.inflateSync(payload);
+      out = zlib().inflateSync(payload);
     } else if (type === ELFCOMPRESS_ZSTD) {
-      if (zstdDecompressSync === undefined) {
+      const zstd = zstdDecompressSync();
+      if (zstd === undefined) {
         fail(path, section, "zstd (ELFCOMPRESS_ZSTD) is not supported by this Deno");
       }
-      out = zstdDecompressSync(payload);
+      out = zstd(payload);
     } else {
       fail(path, section, `unknown compression type ch_type=${type}`);
     }
@@ -91,7 +108,7 @@ export function decompressZdebug(raw: Uint8Array, path: string, section: string)
   const size = dv.getUint32(8, false);
   let out: Uint8Array;
   try {
-    out = zlib.inflateSync(raw.subarray(ZDEBUG_HEADER_SIZE));
+    out = zlib().inflateSync(raw.subarray(ZDEBUG_HEADER_SIZE));
   } catch (e) {
     fail(path, section, e instanceof Error ? e.message : String(e));
   }

@@ -17,7 +17,7 @@ export { ElfFile, type ElfKind, openElf, parseElf } from "./file.ts";
 export type { ElfHeader } from "./header.ts";
 export { LoadMap, type ProgramHeader } from "./segments.ts";
 export type { SectionHeader } from "./sections.ts";
-export { decompressChdr, decompressZdebug, ZSTD_SUPPORTED } from "./compress.ts";
+export { decompressChdr, decompressZdebug, zstdSupported } from "./compress.ts";
 export {
   type ElfSymbol,
   isFunctionSymbol,

@@ -43,7 +43,15 @@ export type Expr =
   | { kind: "builtin"; name: string; span: Span }
   | { kind: "ident"; name: string; span: Span }
   | { kind: "unary"; op: UnaryOp; operand: Expr; span: Span }
-  | { kind: "binary"; op: BinaryOp; left: Expr; right: Expr; span: Span; opSpan: Span };
+  | { kind: "binary"; op: BinaryOp; left: Expr; right: Expr; span: Span; opSpan: Span }
+  /** `object.name` (`arrow` false) or `object->name` (`arrow` true). */
+  | { kind: "member"; object: Expr; name: string; arrow: boolean; nameSpan: Span; span: Span }
+  /** `object[index]`. */
+  | { kind: "index"; object: Expr; index: Expr; span: Span }
+  /** `*operand`. */
+  | { kind: "deref"; operand: Expr; span: Span }
+  /** `&operand`. */
+  | { kind: "addr"; operand: Expr; span: Span };
 
 /** A format string with the source offset of each of its characters. */
 export interface FormatLiteral {

@@ -15,21 +15,23 @@
  */
 
 import type { Assembler } from "../../bpf/asm.ts";
-import type { IrExpr, IrStmt, IrTrace } from "../../bpf/ir.ts";
-import type { PidView, TaskFilter } from "../../bpf/task_filter.ts";
+import { type IrTrace, walkStmts } from "../../bpf/ir.ts";
+import type { PidNsRef, PidView, TaskFilter } from "../../bpf/task_filter.ts";
 import { buildTraceProgram } from "../../bpf/trace_program.ts";
 import type { Script, TraceTarget } from "./ast.ts";
 import {
-  type CExpr,
   type CheckedTrace,
+  type CheckOptions,
   checkScript,
-  type CStmt,
+  checkTrace,
   type PrintInfo,
 } from "./checker.ts";
 import { Reporter } from "./diagnostics.ts";
 import { parseScript } from "./parser.ts";
 import { NO_VARIABLES, type VariableResolver } from "./resolver.ts";
-import { wireType } from "./types.ts";
+import { lowerStmts } from "./lower.ts";
+
+export { lowerExpr, lowerStmts } from "./lower.ts";
 
 /** Inputs of {@link compileScript}. */
 export interface CompileOptions {
@@ -47,6 +49,11 @@ export interface CompileOptions {
   ringbufSize?: number;
   /** Bytes waiting in the ring from which a submit wakes the consumer (default ring / 8). */
   wakeupThreshold?: number;
+  /**
+   * ghostscope's own PID namespace when it is not the initial one, for globals of other
+   * modules looked up in `proc_module_offsets` (see `offsetsBias`).
+   */
+  offsetsSelfNs?: PidNsRef;
 }
 
 /** One compiled `trace` block. */
@@ -59,10 +66,22 @@ export interface CompiledTrace {
   target: TraceTarget;
   /** The target as written. */
   targetText: string;
-  /** The IR the program was built from. */
+  /** The IR the program was built from (of site 0). */
   ir: IrTrace;
   /** Program builder: `program.assemble({ events, lost })` gives the instructions. */
   program: Assembler;
+  /**
+   * One program per probe site of the block when it reads program variables (their locations
+   * differ per address): `programs[j]` goes to site `j`, in the order the resolver's sites come.
+   * A block without program variables has one program, valid for every site. See
+   * {@link programForSite}.
+   */
+  programs: Assembler[];
+}
+
+/** The program to attach at site `site` of a compiled trace block. */
+export function programForSite(t: CompiledTrace, site: number): Assembler {
+  return t.programs.length > 1 ? t.programs[site] ?? t.program : t.program;
 }
 
 /** A compiled script. */
@@ -77,37 +96,79 @@ export function compileScript(source: string, opts: CompileOptions): CompiledScr
   const sourceName = opts.sourceName ?? "script";
   const reporter = new Reporter(source, sourceName);
   const script: Script = parseScript(source, sourceName);
-  const checked = checkScript(script, reporter, {
-    inputPid: opts.inputPid,
-    resolveVariable: opts.resolveVariable ?? NO_VARIABLES,
-  });
+  const resolver = opts.resolveVariable ?? NO_VARIABLES;
+  const checkOpts = { inputPid: opts.inputPid, resolveVariable: resolver };
+  const checked = checkScript(script, reporter, checkOpts);
   const traces = checked.traces.map((t): CompiledTrace => {
-    const ir = lowerTrace(t);
-    let program: Assembler;
-    try {
-      program = buildTraceProgram(ir, {
-        filter: opts.filter,
-        pidView: opts.pidView,
-        ringbufSize: opts.ringbufSize,
-        wakeupThreshold: opts.wakeupThreshold,
-      });
-    } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      throw reporter.error(
-        { start: t.span.start, end: t.span.start + 5 },
-        `trace block '${t.targetText}' cannot be compiled: ${msg}`,
-      );
+    const ctx = { traceId: t.traceId, target: t.target, targetText: t.targetText };
+    const sites = t.programVariables ? Math.max(1, resolver.siteCount?.(ctx) ?? 1) : 1;
+    const irs: IrTrace[] = [];
+    const programs: Assembler[] = [];
+    for (let site = 0; site < sites; site++) {
+      const ct = site === 0 ? t : recheck(script, t, site, reporter, checkOpts, checked.prints);
+      const ir = lowerTrace(ct);
+      irs.push(ir);
+      try {
+        programs.push(buildTraceProgram(ir, {
+          filter: opts.filter,
+          pidView: opts.pidView,
+          ringbufSize: opts.ringbufSize,
+          wakeupThreshold: opts.wakeupThreshold,
+          offsetsSelfNs: opts.offsetsSelfNs,
+          probeLinkAddress: usesModuleBias(ir)
+            ? resolver.probeAddress?.({ ...ctx, site })
+            : undefined,
+        }));
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        throw reporter.error(
+          { start: t.span.start, end: t.span.start + 5 },
+          `trace block '${t.targetText}' cannot be compiled: ${msg}`,
+        );
+      }
     }
     return {
       traceId: t.traceId,
-      name: ir.name,
+      name: irs[0].name,
       target: t.target,
       targetText: t.targetText,
-      ir,
-      program,
+      ir: irs[0],
+      program: programs[0],
+      programs,
     };
   });
   return { traces, prints: checked.prints };
+}
+
+/**
+ * Checks block `t` again for another probe site. Its prints reuse the ids of site 0; their
+ * records must have the same types (a variable is the same C object at every site).
+ */
+function recheck(
+  script: Script,
+  t: CheckedTrace,
+  site: number,
+  reporter: Reporter,
+  opts: CheckOptions,
+  prints: readonly PrintInfo[],
+): CheckedTrace {
+  const own = prints.filter((p) => p.traceId === t.traceId);
+  const base = own.length ? own[0].printId : prints.length;
+  const fresh: PrintInfo[] = prints.slice(0, base);
+  const ct = checkTrace(script, t.traceId, site, reporter, opts, fresh);
+  for (const p of fresh.slice(base)) {
+    const first = prints[p.printId];
+    const same = first && first.argTypes.length === p.argTypes.length &&
+      first.argTypes.every((type, i) => type === p.argTypes[i]);
+    if (!same) {
+      throw reporter.error(
+        { start: t.span.start, end: t.span.start + 5 },
+        `trace block '${t.targetText}': the values printed by '${p.text}' have different types ` +
+          `at its probe site ${site + 1} than at site 1; trace one address instead`,
+      );
+    }
+  }
+  return ct;
 }
 
 /** BPF program name for a trace block: `gs_<id>_<target>` cut to 15 characters. */
@@ -121,71 +182,17 @@ export function lowerTrace(t: CheckedTrace): IrTrace {
   return {
     traceId: t.traceId,
     name: programName(t.traceId, t.targetText),
-    body: t.body.map(lowerStmt),
+    body: lowerStmts(t.body),
   };
 }
 
-function lowerStmt(s: CStmt): IrStmt {
-  switch (s.kind) {
-    case "let":
-      return { kind: "let", id: s.id, value: lowerExpr(s.value) };
-    case "print":
-      return {
-        kind: "print",
-        printId: s.printId,
-        args: s.args.map((a) => ({ type: wireType(a.type), expr: lowerExpr(a) })),
-      };
-    case "if":
-      return {
-        kind: "if",
-        cond: lowerExpr(s.cond),
-        then: s.then.map(lowerStmt),
-        else: s.else.map(lowerStmt),
-      };
-  }
-}
-
-/** Lower a checked expression to IR. */
-export function lowerExpr(e: CExpr): IrExpr {
-  switch (e.kind) {
-    case "const":
-      return { kind: "const", value: e.value };
-    case "builtin":
-      return { kind: "builtin", builtin: e.builtin };
-    case "var":
-      return { kind: "var", id: e.id };
-    case "external":
-      return e.resolved.expr;
-    case "unary": {
-      const operand = lowerExpr(e.operand);
-      if (operand.kind === "const") {
-        // fold `-5` and `!0` so literals cost one instruction
-        const v = e.op === "neg"
-          ? BigInt.asUintN(64, -operand.value)
-          : operand.value === 0n
-          ? 1n
-          : 0n;
-        return { kind: "const", value: v };
-      }
-      return { kind: "unary", op: e.op, operand };
-    }
-    case "arith":
-      return {
-        kind: "arith",
-        op: e.op,
-        signed: e.signed,
-        left: lowerExpr(e.left),
-        right: lowerExpr(e.right),
-      };
-    case "compare":
-      return {
-        kind: "compare",
-        op: e.op,
-        signed: e.signed,
-        left: lowerExpr(e.left),
-        right: lowerExpr(e.right),
-      };
-    case "logical":
-      return { kind: "logical", op: e.op, left: lowerExpr(e.left), right: lowerExpr(e.right) };
-  }
+/** True when the program rebases addresses of the probed module (needs the probe address). */
+function usesModuleBias(ir: IrTrace): boolean {
+  let found = false;
+  walkStmts(ir.body, {
+    expr: (e) => {
+      if (e.kind === "moduleBias") found = true;
+    },
+  });
+  return found;
 }

@@ -32,6 +32,7 @@ export const KEYWORDS: ReadonlySet<string> = new Set([
 
 /** Operators and delimiters, longest first. */
 const PUNCT = [
+  "->",
   "==",
   "!=",
   "<=",

@@ -8,11 +8,23 @@ export {
   type CompiledTrace,
   type CompileOptions,
   compileScript,
+  programForSite,
 } from "./compiler.ts";
 export { renderEvent } from "./render.ts";
 export type { PrintInfo } from "./checker.ts";
 export type { TraceTarget } from "./ast.ts";
-export type { ResolvedVariable, VariableContext, VariableResolver } from "./resolver.ts";
+export {
+  type ResolvedVariable,
+  type VariableContext,
+  VariableError,
+  type VariableResolver,
+} from "./resolver.ts";
+export {
+  DwarfVariableResolver,
+  moduleBias,
+  offsetsBias,
+  processVariableResolver,
+} from "./variables/mod.ts";
 export type { ScriptType } from "./types.ts";
 export { ScriptError } from "./diagnostics.ts";
 export { type CompiledFormat, FormatConv, renderFormat } from "./format.ts";

@@ -10,7 +10,8 @@
  * expr      := or ;  or := and ('||' and)* ;  and := cmp ('&&' cmp)*
  * cmp       := add (('=='|'!='|'<'|'<='|'>'|'>=') add)*
  * add       := mul (('+'|'-') mul)* ;  mul := unary (('*'|'/'|'%') unary)*
- * unary     := ('-'|'!') unary | primary
+ * unary     := ('-'|'!'|'*'|'&') unary | postfix
+ * postfix   := primary ('.' IDENT | '->' IDENT | '[' expr ']')*
  * primary   := INT | 'true' | 'false' | STRING | BUILTIN | IDENT | '(' expr ')'
  * ```
  * @module
@@ -300,7 +301,55 @@ class Parser {
         span: span(op.span, operand.span),
       };
     }
-    return this.#primary();
+    if (this.#is("*") || this.#is("&")) {
+      const op = this.#next();
+      const operand = this.#unary();
+      return {
+        kind: op.text === "*" ? "deref" : "addr",
+        operand,
+        span: span(op.span, operand.span),
+      };
+    }
+    return this.#postfix();
+  }
+
+  #postfix(): Expr {
+    let e = this.#primary();
+    for (;;) {
+      if (this.#is(".") || this.#is("->")) {
+        const op = this.#next();
+        const name = this.#peek;
+        if (name.kind !== TokKind.Ident) {
+          throw this.r.error(
+            name.span,
+            `expected a member name after '${op.text}', found ${describe(name)}`,
+          );
+        }
+        this.#next();
+        e = {
+          kind: "member",
+          object: e,
+          name: name.text,
+          arrow: op.text === "->",
+          nameSpan: name.span,
+          span: span(e.span, name.span),
+        };
+      } else if (this.#is("[")) {
+        this.#next();
+        if (this.#is("]")) throw this.r.error(this.#peek.span, "expected an index inside '[ ]'");
+        const index = this.#expr();
+        if (!this.#is("]")) {
+          throw this.r.error(
+            this.#peek.span,
+            `expected ']' to close '[', found ${describe(this.#peek)}`,
+          );
+        }
+        const close = this.#next();
+        e = { kind: "index", object: e, index, span: span(e.span, close.span) };
+      } else {
+        return e;
+      }
+    }
   }
 
   #primary(): Expr {
@@ -337,12 +386,6 @@ class Parser {
           const close = this.#next();
           // Keep the parentheses in the span so `print (a + b);` shows them.
           return { ...inner, span: span(open.span, close.span) } as Expr;
-        }
-        if (t.text === "*" || t.text === "&" || t.text === "[" || t.text === ".") {
-          throw this.r.error(
-            t.span,
-            `'${t.text}' (pointers, members, arrays) is not supported yet`,
-          );
         }
         break;
     }

@@ -15,5 +15,5 @@ export function renderEvent(
 ): string {
   const p = script.prints[ev.printId];
   if (p === undefined) return `<unknown print #${ev.printId} from trace #${ev.traceId}>`;
-  return renderFormat(p.format, ev.values);
+  return renderFormat(p.format, ev.values, p.views);
 }

@@ -1,14 +1,16 @@
 /**
  * The plug-in point for program variables: an identifier that is not a script variable (`let`)
- * is asked to a {@link VariableResolver}. The DWARF layer implements it later; its answer is an
- * IR expression, so a value may come from a register (`ctx`), a memory read with a status
- * (`read`), or be known unavailable (`unavailable`).
+ * is asked to a {@link VariableResolver}. The DWARF implementation lives in `variables/`; its
+ * answer is a typed program value ({@link DValue}: in memory, in registers, or unavailable),
+ * which supports members, indexing, `*`, `&` and typed printing. Simpler resolvers (tests) may
+ * answer a bare IR expression with a script type.
  * @module
  */
 
 import type { IrExpr } from "../../bpf/ir.ts";
 import type { TraceTarget } from "./ast.ts";
 import type { ScriptType } from "./types.ts";
+import type { DValue } from "./variables/values.ts";
 
 /** Where a variable is being looked up. */
 export interface VariableContext {
@@ -16,20 +18,51 @@ export interface VariableContext {
   traceId: number;
   /** The block's (unresolved) target. */
   target: TraceTarget;
+  /** The target as written (`add`, `server.c:212`, `0x1139`). */
+  targetText?: string;
+  /**
+   * Which of the block's probe sites (0-based, see {@link VariableResolver.siteCount}): a
+   * function inlined in several places or a line with several addresses has one program per
+   * site, each compiled with the variables as they are at that address. Default 0.
+   */
+  site?: number;
 }
 
 /** A program variable: its script type and how to compute it in the probe. */
-export interface ResolvedVariable {
-  type: ScriptType;
-  expr: IrExpr;
+export type ResolvedVariable =
+  | { type: ScriptType; expr: IrExpr }
+  /** A typed program value (from DWARF). */
+  | { value: DValue };
+
+/**
+ * A lookup that failed for a reason worth telling the user (no debug info, a location a probe
+ * cannot read). The checker reports `message` at the identifier.
+ */
+export class VariableError extends Error {
+  override name = "VariableError";
 }
 
 /** Resolves identifiers that are not script variables. */
 export interface VariableResolver {
-  /** The variable named `name` at the trace point, or undefined if there is none. */
+  /**
+   * The variable named `name` at the trace point, or undefined if there is none. May throw a
+   * {@link VariableError}.
+   */
   resolve(name: string, ctx: VariableContext): ResolvedVariable | undefined;
   /** Names visible at the trace point, used for "did you mean" suggestions. */
   candidates?(ctx: VariableContext): Iterable<string>;
+  /** Visible names close to `name`, best first (preferred over {@link candidates}). */
+  closeNames?(name: string, ctx: VariableContext): string[];
+  /**
+   * Link-time address of the probed instruction of the trace block (at `ctx.site`), needed to
+   * rebase globals of the probed module in the kernel (`moduleBias`).
+   */
+  probeAddress?(ctx: VariableContext): number | bigint | undefined;
+  /**
+   * How many probe sites the block has (default 1). Asked only for blocks that read program
+   * variables; each site then gets its own program.
+   */
+  siteCount?(ctx: VariableContext): number;
 }
 
 /** The resolver used when none is given: knows no variables. */

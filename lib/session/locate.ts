@@ -1,6 +1,12 @@
-/** Turns a trace target (function name or address) into the uprobe site the kernel needs. */
+/**
+ * Turns a function or address trace target into the uprobe sites the kernel needs. Functions
+ * are found by ELF symbol (executable first, then libraries) and, when the module has DWARF,
+ * moved past the prologue like gdb's `break func`, with inlined copies added; without DWARF the
+ * symbol's entry is used. `file:line` targets are in `locate_line.ts`.
+ */
 import { UsageError } from "../errors.ts";
-import { closeMatches, hex } from "../elf/mod.ts";
+import { closeMatches, type ElfSymbol, hex } from "../elf/mod.ts";
+import { type DebugInfoLoader, type DwarfSite, functionSites } from "../debuginfo/mod.ts";
 import type { ProbeSite } from "./probe_site.ts";
 import type { ProcessModule } from "./process_modules.ts";
 
@@ -9,29 +15,65 @@ const PF_X = 1;
 
 /**
  * Finds function `name` in the first module that defines it (executable first) and returns its
- * entry as a probe site. An unknown name is a {@link UsageError} suggesting close names. Mapped
- * libraries that cannot be read as ELF (a runtime's executable data file) hold no symbols and are
- * skipped; an unreadable executable is an error.
+ * probe sites: DWARF's post-prologue address of each definition and the entry of each inlined
+ * copy when the module has debug info, else the ELF symbol's entry. A function only DWARF knows
+ * (stripped executable with a debug file, fully inlined function) is found through DWARF. An
+ * unknown name is a {@link UsageError} suggesting close names. Mapped libraries that cannot be
+ * read as ELF (a runtime's executable data file) are skipped; an unreadable executable is an
+ * error.
  */
-export function locateFunction(name: string, modules: ProcessModule[]): ProbeSite {
+export function locateFunction(
+  name: string,
+  modules: ProcessModule[],
+  debugInfo: DebugInfoLoader,
+): ProbeSite[] {
   const searchable = modules.filter((module, i) => i === 0 || readsAsElf(module));
+  const purpose = `trace ${name}`;
   for (const module of searchable) {
-    const symbol = module.elf().findFunction(name);
-    if (symbol && symbol.defined && symbol.value !== 0) {
-      return siteAt(module, symbol.value, name);
-    }
+    const symbol = definedFunction(module.elf().findFunction(name));
+    if (symbol === undefined) continue;
+    const found = debugInfo.query(module, (dwarf) => functionSites(dwarf, name, symbol.value));
+    if (found.ok && found.value.ok) return sitesAt(module, found.value.sites, name);
+    if (!found.ok && found.reason === "mismatch") debugInfo.optionalDwarf(module, purpose);
+    return [siteAt(module, symbol.value, name)];
   }
-  const names = new Set<string>();
+  // Not an ELF symbol. A stripped module's debug file still has its symbols, and the
+  // executable's DWARF knows functions that only exist inlined.
+  const suggestions: string[] = [];
   for (const module of searchable) {
+    if (!module.main && module.elf().sectionHeader(".symtab") !== undefined) continue;
+    const found = debugInfo.debugFile(module);
+    if (!found.ok) {
+      if (module.main && found.reason === "mismatch") debugInfo.optionalDwarf(module, purpose);
+      continue;
+    }
+    const symbol = definedFunction(found.file.elf.findFunction(name));
+    if (symbol === undefined && !module.main) continue;
+    const sites = debugInfo.query(module, (dwarf) => functionSites(dwarf, name, symbol?.value));
+    if (!sites.ok) continue;
+    if (sites.value.ok) return sitesAt(module, sites.value.sites, name);
+    suggestions.push(...sites.value.suggestions);
+  }
+  throw notFound(name, searchable, suggestions);
+}
+
+function definedFunction(symbol: ElfSymbol | undefined): ElfSymbol | undefined {
+  return symbol && symbol.defined && symbol.value !== 0 ? symbol : undefined;
+}
+
+function notFound(name: string, modules: ProcessModule[], dwarfNames: string[]): UsageError {
+  const names = new Set<string>(dwarfNames);
+  for (const module of modules) {
     for (const close of module.elf().closeNames(name, 5)) names.add(close);
   }
   const suggestions = closeMatches(name, names, 3);
   const hint = suggestions.length > 0 ? ` (did you mean ${suggestions.join(", ")}?)` : "";
   const where = modules.length === 1 ? modules[0].path : `${modules[0].path} or its libraries`;
-  throw new UsageError(`function '${name}' not found in ${where}${hint}`);
+  return new UsageError(`function '${name}' not found in ${where}${hint}`);
 }
 
-function readsAsElf(module: ProcessModule): boolean {
+/** Whether `module` parses as ELF (a runtime may map an executable data file that is not). */
+export function readsAsElf(module: ProcessModule): boolean {
   try {
     module.elf();
     return true;
@@ -66,12 +108,28 @@ export function moduleNamed(name: string, modules: ProcessModule[]): ProcessModu
   return found;
 }
 
-function siteAt(module: ProcessModule, address: number, label: string): ProbeSite {
+/**
+ * One probe site per DWARF site. With several, each label gets `@0x<address>` so messages and
+ * kernel-object names tell them apart.
+ */
+export function sitesAt(module: ProcessModule, sites: DwarfSite[], label: string): ProbeSite[] {
+  return sites.map((s) => ({
+    ...siteAt(module, s.address, sites.length > 1 ? `${label}@${hex(s.address)}` : label),
+    targetText: label,
+    function: s.function,
+    inlined: s.inlined,
+  }));
+}
+
+/** The probe site at link-time `address` of `module`. */
+export function siteAt(module: ProcessModule, address: number, label: string): ProbeSite {
   return {
     label,
+    targetText: label,
     uprobePath: module.hostPath,
     fileOffset: module.elf().vaddrToFileOffset(address),
     linkAddress: address,
     modulePath: module.path,
+    module,
   };
 }

@@ -1,29 +1,56 @@
-/** Resolves each kind of trace target to a probe site. */
+/** Resolves each kind of trace target to its probe sites. */
 import type { TraceTarget } from "../script/mod.ts";
+import type { DebugInfoLoader } from "../debuginfo/mod.ts";
 import { UsageError } from "../errors.ts";
 import { locateAddress, locateFunction, moduleNamed } from "./locate.ts";
+import { locateLine } from "./locate_line.ts";
 import type { ProbeSite } from "./probe_site.ts";
 import type { ProcessModule } from "./process_modules.ts";
 
-/** Finds where `target` lives among `modules` (executable first). */
+/**
+ * Finds where `target` lives among `modules` (executable first): one site for an address,
+ * one or more for a function (inlined copies, same-named statics) or a source line (every
+ * statement address, inlined copies included). Never empty; failures are {@link UsageError}s.
+ * DWARF comes from `debugInfo` (see lib/debuginfo), needed only for source lines.
+ */
 export function locateTarget(
   target: TraceTarget,
   targetText: string,
   modules: ProcessModule[],
-): ProbeSite {
-  switch (target.kind) {
-    case "function":
-      return locateFunction(target.name, modules);
-    case "address": {
-      const module = target.module === undefined ? modules[0] : moduleNamed(target.module, modules);
-      if (target.address > BigInt(Number.MAX_SAFE_INTEGER)) {
-        throw new UsageError(`address ${targetText} is out of range`);
+  debugInfo: DebugInfoLoader,
+): ProbeSite[] {
+  try {
+    switch (target.kind) {
+      case "function":
+        return locateFunction(target.name, modules, debugInfo);
+      case "address": {
+        const module = target.module === undefined
+          ? modules[0]
+          : moduleNamed(target.module, modules);
+        if (target.address > BigInt(Number.MAX_SAFE_INTEGER)) {
+          throw new UsageError(`address ${targetText} is out of range`);
+        }
+        return [locateAddress(Number(target.address), module)];
       }
-      return locateAddress(Number(target.address), module);
+      case "line":
+        return locateLine(target.file, target.line, targetText, modules, debugInfo);
     }
-    case "line":
-      throw new UsageError(
-        `trace ${targetText}: source-line targets need DWARF line tables, not available in this build yet`,
-      );
+  } finally {
+    debugInfo.settle();
   }
+}
+
+/**
+ * The sites of one target for the status line: `fopen (libc.so.6+0x762d0)`,
+ * `lines.h:8 (lines+0x13a0, +0x13d0)`.
+ */
+export function describeSites(sites: ProbeSite[]): string {
+  if (sites.length === 0) return "";
+  const base = (p: string) => p.slice(p.lastIndexOf("/") + 1);
+  const at = sites.map((s, i) =>
+    `${i === 0 || s.modulePath !== sites[i - 1].modulePath ? base(s.modulePath) : ""}+0x${
+      s.linkAddress.toString(16)
+    }`
+  );
+  return `${sites[0].targetText} (${at.join(", ")})`;
 }

@@ -32,10 +32,15 @@ export function pidDisplay(
   }
   const pid = plan.views.procPid;
   if (plan.views.relation === NsRelation.Same) {
-    return (e) => ({ pid, tid: e.viewTid, hostPid: 0, hostTid: 0 });
+    return (e) => ({ pid, tid: e.viewTid, hostPid: e.hostTgid, hostTid: e.hostTid });
   }
   const tids = new InnermostTidMap(pid, procRoot);
-  return (e) => ({ pid, tid: tids.outer(e.viewTid), hostPid: 0, hostTid: 0 });
+  return (e) => ({
+    pid,
+    tid: tids.outer(e.viewTid),
+    hostPid: e.hostTgid,
+    hostTid: e.hostTid,
+  });
 }
 
 /** Maps a thread's id in the target's own namespace to its id in our /proc view. */

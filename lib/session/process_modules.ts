@@ -3,7 +3,8 @@
  * reachable from ghostscope's mount namespace through `/proc/PID/root/...` — that is how a
  * host-side ghostscope reads the files of a process in a container.
  */
-import { type ElfFile, openElf } from "../elf/mod.ts";
+import { type ElfFile, openElf, parseElf } from "../elf/mod.ts";
+import { readCandidate } from "../debuginfo/mod.ts";
 import { MapsPathKind, readMaps } from "../proc/maps.ts";
 import { procPath } from "../proc/path.ts";
 import { UsageError } from "../errors.ts";
@@ -14,6 +15,13 @@ export interface ProcessModule {
   path: string;
   /** Path that reaches the same file from here (and that the kernel resolves for the uprobe). */
   hostPath: string;
+  /**
+   * Root of the process's mount namespace as reachable from here (`/proc/PID/root`), set only
+   * when it is not our own `/`: debug files are looked up under it first, then on the host.
+   */
+  root?: string;
+  /** True for the executable (or the `-t` target): `--debug-file` applies to it. */
+  main?: boolean;
   /** The parsed ELF file (read on first access). */
   elf(): ElfFile;
 }
@@ -38,8 +46,9 @@ export function processModules(pid: number, procRoot = "/proc"): ProcessModule[]
   }
   const exe = exeLink.replace(/ \(deleted\)$/, "");
   const rootPath = (path: string) => procPath(procRoot, pid, "root") + path;
+  const root = otherRoot(procPath(procRoot, pid, "root"));
   const modules = [
-    lazyModule(exe, exe !== exeLink ? procPath(procRoot, pid, "exe") : rootPath(exe)),
+    lazyModule(exe, exe !== exeLink ? procPath(procRoot, pid, "exe") : rootPath(exe), root, true),
   ];
   const seen = new Set([exe]);
   for (const entry of entries) {
@@ -49,17 +58,45 @@ export function processModules(pid: number, procRoot = "/proc"): ProcessModule[]
     const hostPath = entry.deleted
       ? procPath(procRoot, pid, "map_files", range)
       : rootPath(entry.path);
-    modules.push(lazyModule(entry.path, hostPath));
+    modules.push(lazyModule(entry.path, hostPath, root, false));
   }
   return modules;
 }
 
 /** A module of a file given directly (`-t PATH`), reachable under its own path. */
 export function fileModule(path: string): ProcessModule {
-  return lazyModule(path, path);
+  return lazyModule(path, path, undefined, true);
 }
 
-function lazyModule(path: string, hostPath: string): ProcessModule {
+/** `root` when it is another directory than our `/` (a container, a chroot), else undefined. */
+function otherRoot(root: string): string | undefined {
+  try {
+    const theirs = Deno.statSync(root);
+    const ours = Deno.statSync("/");
+    return theirs.dev === ours.dev && theirs.ino === ours.ino ? undefined : root;
+  } catch {
+    return root; // cannot tell: looking there first costs a few failed stats
+  }
+}
+
+function lazyModule(
+  path: string,
+  hostPath: string,
+  root: string | undefined,
+  main: boolean,
+): ProcessModule {
   let elf: ElfFile | undefined;
-  return { path, hostPath, elf: () => (elf ??= openElf(hostPath)) };
+  const module: ProcessModule = { path, hostPath, main, elf: () => (elf ??= readElf(hostPath)) };
+  if (root !== undefined) module.root = root;
+  return module;
+}
+
+/**
+ * Reads and parses an ELF file. Reads in chunks into one buffer of the file's size, which is
+ * about 3x faster than `Deno.readFileSync` on big `-g` binaries (160 MB: 150 ms instead of 500);
+ * on failure, {@link openElf} words the error.
+ */
+function readElf(hostPath: string): ElfFile {
+  const r = readCandidate(hostPath, false);
+  return r.ok ? parseElf(r.file.bytes, hostPath) : openElf(hostPath);
 }

@@ -1,116 +1,95 @@
 /**
  * A `-p` tracing run from start to summary: plan the PID filter, compile the script, find the
- * probe sites, load and attach, stream events, and release every kernel object on the way out.
+ * probe sites; then `attachAndStream` (trace_stream.ts, shared with `-t`) loads and attaches,
+ * streams events, and releases every kernel object on the way out. `-t PATH` runs go to
+ * target_mode.ts.
  */
-import { RingBuffer } from "../../ffi/ringbuf.ts";
 import { pidfdExited, pidfdOpen } from "../../ffi/process.ts";
 import { closeFd } from "../../ffi/bpf.ts";
 import { BpfError, Errno } from "../../ffi/errors.ts";
-import { decodeEvent } from "../../bpf/wire.ts";
 import type { TraceRequest } from "../cli/args.ts";
 import type { Settings } from "../config/settings.ts";
 import { RuntimeFailure, UsageError } from "../errors.ts";
-import { rendererFor } from "../output/renderers.ts";
-import { LineWriter } from "../output/writer.ts";
 import { planForPid, requireTraceable, type TraceablePidPlan } from "../pid/mod.ts";
-import { type CompiledScript, compileScript, renderEvent } from "../script/mod.ts";
-import { runEventLoop } from "./event_loop.ts";
-import {
-  attachUprobe,
-  createSessionMaps,
-  loadTraceProgram,
-  readLostCount,
-} from "./kernel_session.ts";
+import { compileScript, processVariableResolver, type TraceTarget } from "../script/mod.ts";
+import { readMaps } from "../proc/maps.ts";
+import type { ProbeSite } from "./probe_site.ts";
 import { locateTarget } from "./locate_target.ts";
+import { DebugInfoLoader, NO_PROGRESS, useDebugInfo } from "../debuginfo/mod.ts";
 import { ensurePrivileges } from "./privileges.ts";
 import { processModules } from "./process_modules.ts";
-import { Resources } from "./resources.ts";
-import { Status, summaryLine } from "./status.ts";
-import { StopReason, StopSignals } from "./stop_signals.ts";
-import { KtimeClock } from "./ktime_clock.ts";
+import { Status } from "./status.ts";
+import { StopReason } from "./stop_signals.ts";
+import { attachAndStream, probesText } from "./trace_stream.ts";
 import { pidDisplay } from "./pid_display.ts";
+import { runTargetMode } from "./target_mode.ts";
 
 /** Runs a trace session; resolves to the exit code. */
 export async function runTrace(request: TraceRequest, settings: Settings): Promise<number> {
-  if (request.targetPath !== undefined) {
-    throw new UsageError("-t PATH is not available in this build yet; use -p PID");
-  }
+  if (request.targetPath !== undefined) return await runTargetMode(request, settings);
   const status = new Status(settings.status);
   const plan = requireTraceable(planOrPrivilegeError(request.pidText ?? ""));
   ensurePrivileges();
   for (const notice of plan.views.notices) status.notice(notice);
+  const debugInfo = useDebugInfo(debugInfoLoader(settings, status));
+  const modules = processModules(plan.views.procPid);
+  // Located once per block, by the variable resolver (which needs the probe pcs) or below.
+  const located = new Map<number, ProbeSite[]>();
+  const locate = (traceId: number, target: TraceTarget, text: string): ProbeSite[] => {
+    let s = located.get(traceId);
+    if (!s) located.set(traceId, s = locateTarget(target, text, modules, debugInfo));
+    return s;
+  };
   const compiled = compileScript(request.script.source, {
     filter: plan.filter,
     pidView: plan.pidView,
     inputPid: plan.inputPid,
     sourceName: request.script.origin,
     ringbufSize: settings.ringbufSize,
+    resolveVariable: processVariableResolver({
+      modules,
+      maps: readMaps(plan.views.procPid),
+      locate: (target, text, traceId) => locate(traceId, target, text),
+    }),
   });
-  const modules = processModules(plan.views.procPid);
   const sites = compiled.traces.map((trace) =>
-    locateTarget(trace.target, trace.targetText, modules)
+    locate(trace.traceId, trace.target, trace.targetText)
   );
 
-  const resources = new Resources();
-  const signals = new StopSignals();
-  try {
-    // Held from before attaching, so a target that dies meanwhile is reported as exited.
-    const pidfd = resources.hold(openTargetPidfd(plan), "pidfd", closeFd);
-    const maps = createSessionMaps(resources, settings.ringbufSize);
-    compiled.traces.forEach((trace, i) => {
-      const progFd = loadTraceProgram(
-        resources,
-        trace.name,
-        `trace ${trace.targetText}`,
-        trace.program.assemble(maps.fds),
-      );
-      attachOrExplain(resources, progFd, sites[i], plan);
-    });
+  return await attachAndStream({
+    compiled,
+    sites,
+    settings,
+    status,
+    perfPid: plan.perfPid,
+    prepare: (resources) => {
+      // Held from before attaching, so a target that dies meanwhile is reported as exited.
+      const pidfd = resources.hold(openTargetPidfd(plan), "pidfd", closeFd);
+      return {
+        checkStop: () => pidfdExited(pidfd) ? StopReason.TargetExited : undefined,
+        display: pidDisplay(plan),
+        attached: (all) =>
+          `tracing PID ${plan.views.procPid} (${plan.views.comm}): ${
+            probesText(all)
+          }; Ctrl+C to stop`,
+        finished: (reason) =>
+          reason === StopReason.TargetExited
+            ? `target PID ${plan.views.procPid} exited`
+            : undefined,
+      };
+    },
+    explainAttachError: (err) => explainVanishedTarget(err, plan),
+  });
+}
 
-    const consumer = new EventConsumer(compiled, plan, settings);
-    const ring = resources.hold(
-      new RingBuffer(maps.eventsFd, (bytes) => consumer.onSample(bytes)),
-      "ring buffer",
-      (r) => r.close(),
-    );
-    status.info(
-      `tracing PID ${plan.inputPid} (${plan.views.comm}): ${sites.length} probe${
-        sites.length === 1 ? "" : "s"
-      } attached at ${sites.map((s) => s.label).join(", ")}; Ctrl+C to stop`,
-    );
-    if (settings.readyMarker !== undefined) {
-      consumer.writer.line(settings.readyMarker);
-      consumer.writer.flush();
-    }
-    const deadline = settings.durationSeconds === undefined
-      ? undefined
-      : Date.now() + settings.durationSeconds * 1000;
-    const reason = await runEventLoop(
-      {
-        pollOnce: (timeoutMs) => {
-          ring.poll(timeoutMs);
-          ring.consume();
-        },
-        afterBatch: () => consumer.writer.flush(),
-        checkStop: () => {
-          if (consumer.limitReached) return StopReason.MaxEvents;
-          if (consumer.writer.closed) return StopReason.OutputClosed;
-          if (pidfdExited(pidfd)) return StopReason.TargetExited;
-          return undefined;
-        },
-      },
-      signals,
-      deadline,
-    );
-    const lost = readLostCount(maps.lostFd);
-    if (reason === StopReason.TargetExited) status.notice(`target PID ${plan.inputPid} exited`);
-    status.notice(summaryLine(consumer.count, lost, reason));
-  } finally {
-    signals.dispose();
-    const failures = resources.releaseAll();
-    for (const failure of failures) status.notice(`cleanup failed: ${failure}`);
-  }
-  return 0;
+/** The run's debug-info loader, from `--debug-file` / `--allow-debug-mismatch`. */
+function debugInfoLoader(settings: Settings, status: Status): DebugInfoLoader {
+  return new DebugInfoLoader({
+    debugFile: settings.debugFile,
+    allowMismatch: settings.allowDebugMismatch,
+    notice: (text) => status.notice(text),
+    progress: settings.status ? undefined : () => NO_PROGRESS,
+  });
 }
 
 /**
@@ -135,65 +114,10 @@ function openTargetPidfd(plan: TraceablePidPlan): number {
   }
 }
 
-/** Attaches, turning "the process is gone" into the message a user expects. */
-function attachOrExplain(
-  resources: Resources,
-  progFd: number,
-  site: Parameters<typeof attachUprobe>[2],
-  plan: TraceablePidPlan,
-): void {
-  try {
-    attachUprobe(resources, progFd, site, plan.perfPid);
-  } catch (err) {
-    throw explainVanishedTarget(err, plan);
-  }
-}
-
 /** ESRCH from the kernel means the target is gone: say so in the user's words. */
 function explainVanishedTarget(err: unknown, plan: TraceablePidPlan): unknown {
   if (err instanceof BpfError && err.errno === Errno.ESRCH) {
     return new RuntimeFailure(`target PID ${plan.inputPid} exited before the probes were attached`);
   }
   return err;
-}
-
-/** Decodes, renders and counts events; stops accepting at --max-events. */
-class EventConsumer {
-  readonly writer = new LineWriter();
-  count = 0;
-  readonly #render;
-  readonly #clock = new KtimeClock();
-  readonly #display;
-  readonly #max: number;
-
-  constructor(
-    private readonly compiled: CompiledScript,
-    plan: TraceablePidPlan,
-    settings: Settings,
-  ) {
-    this.#render = rendererFor(settings.output);
-    this.#display = pidDisplay(plan);
-    this.#max = settings.maxEvents ?? Infinity;
-  }
-
-  get limitReached(): boolean {
-    return this.count >= this.#max;
-  }
-
-  onSample(bytes: Uint8Array): void {
-    if (this.count >= this.#max) return;
-    const event = decodeEvent(bytes);
-    const shown = this.#display(event);
-    this.writer.line(this.#render({
-      traceId: event.traceId,
-      wallNs: this.#clock.wallNs(event.ktimeNs),
-      pid: shown.pid,
-      tid: shown.tid,
-      hostPid: shown.hostPid,
-      hostTid: shown.hostTid,
-      text: renderEvent(this.compiled, event),
-      values: event.values.map((v) => v.value),
-    }));
-    this.count++;
-  }
 }

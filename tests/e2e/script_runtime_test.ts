@@ -158,7 +158,7 @@ e2eTest("compiled scripts report the traced process's values", async () => {
       l,
       `1:x=${i} y=${-2n * i} tag=${
         100n * i
-      } sum=${-i} nul=<null pointer> bad=<read error> after=${i}`,
+      } sum=${-i} nul=<null pointer> bad=<read error at 0x10> after=${i}`,
     );
   }
 });

@@ -1,0 +1,229 @@
+/**
+ * The DWARF {@link VariableResolver}: a name at a trace point resolves, in order, to
+ *
+ * 1. a parameter or local in scope at the probe pc (innermost block first; an inner name hides
+ *    outer ones), then a global of the pc's compile unit (static or extern);
+ * 2. a global of another compile unit of the probed module;
+ * 3. a global defined in another module of the process (e.g. a libc global), rebased with a
+ *    bias known at compile time (-p) or unavailable.
+ *
+ * Globals of the probed module are rebased in the kernel from the probe's own instruction
+ * pointer (`moduleBias`), so they are right in any process running the module.
+ * @module
+ */
+
+import { type DwarfInfo, type DwarfType, stripType, type VariableInfo } from "../../dwarf/index.ts";
+import {
+  type ResolvedVariable,
+  type VariableContext,
+  VariableError,
+  type VariableResolver,
+} from "../resolver.ts";
+import { ValueStatus } from "../../../bpf/wire.ts";
+import type { DwarfLoad } from "./load.ts";
+import { type Bias, PROBE_MODULE_BIAS, valueFromPlan } from "./location.ts";
+import { type DValue, irConst, ValueError } from "./values.ts";
+
+/** A module whose debug info may be searched. */
+export interface VariableModule {
+  /** Path as the target sees it (messages). */
+  path: string;
+  /** Its DWARF, or why there is none (called lazily, at most once per resolver). */
+  dwarf(): DwarfLoad;
+}
+
+/** Where a trace block probes. */
+export interface ProbeLocation {
+  module: VariableModule;
+  /** Link-time address of the probed instruction. */
+  pc: number;
+}
+
+/** Inputs of {@link DwarfVariableResolver}. */
+export interface DwarfResolverOptions {
+  /**
+   * Where the trace block `ctx` probes: one location per site (asked once per block, when a
+   * variable is needed; never empty).
+   */
+  locate(ctx: VariableContext): ProbeLocation[];
+  /** Other modules of the process, searched for globals the probed module does not define. */
+  modules?: readonly VariableModule[];
+  /**
+   * How addresses of another module are rebased (-p: a constant from /proc/PID/maps; the
+   * `proc_module_offsets` map of -t mode plugs in here). Default: unavailable.
+   */
+  biasOf?(module: VariableModule): Bias;
+}
+
+/** Resolves program variables through DWARF (see the module doc). */
+export class DwarfVariableResolver implements VariableResolver {
+  readonly #opts: DwarfResolverOptions;
+  readonly #probes = new Map<number, ProbeLocation[]>();
+  readonly #loads = new Map<VariableModule, DwarfLoad>();
+
+  constructor(opts: DwarfResolverOptions) {
+    this.#opts = opts;
+  }
+
+  #sites(ctx: VariableContext): ProbeLocation[] {
+    let p = this.#probes.get(ctx.traceId);
+    if (!p) {
+      p = this.#opts.locate(ctx);
+      if (p.length === 0) throw new VariableError(`trace ${ctx.targetText ?? ""}: no probe site`);
+      this.#probes.set(ctx.traceId, p);
+    }
+    return p;
+  }
+
+  #probe(ctx: VariableContext): ProbeLocation {
+    const sites = this.#sites(ctx);
+    return sites[ctx.site ?? 0] ?? sites[0];
+  }
+
+  siteCount(ctx: VariableContext): number {
+    return this.#sites(ctx).length;
+  }
+
+  #dwarf(m: VariableModule): DwarfLoad {
+    let d = this.#loads.get(m);
+    if (!d) {
+      d = m.dwarf();
+      this.#loads.set(m, d);
+    }
+    return d;
+  }
+
+  probeAddress(ctx: VariableContext): number {
+    return this.#probe(ctx).pc;
+  }
+
+  resolve(name: string, ctx: VariableContext): ResolvedVariable | undefined {
+    const probe = this.#probe(ctx);
+    const load = this.#dwarf(probe.module);
+    if (!load.ok) throw new VariableError(`cannot look up '${name}': ${load.message}`);
+    const own = findInModule(load.dwarf, name, probe.pc);
+    if (own) return { value: this.#value(own, name, PROBE_MODULE_BIAS) };
+    const declared = load.dwarf.globalVariable(name);
+    // an enumerator of a type in scope (`RUNNING`) before globals of other modules, like C
+    const enumerator = findEnumerator(load.dwarf, name, probe.pc);
+    if (enumerator) return { value: enumerator };
+    for (const m of this.#opts.modules ?? []) {
+      if (m === probe.module || m.path === probe.module.path) continue;
+      const d = this.#dwarf(m);
+      if (!d.ok) continue;
+      const g = d.dwarf.globalVariable(name);
+      if (!g.ok) continue;
+      const v = pickGlobal(g.variables);
+      const bias = this.#opts.biasOf?.(m) ??
+        { kind: "unavailable", why: `the load address of ${m.path} is not known` } as const;
+      return { value: this.#value(v, name, bias) };
+    }
+    if (!declared.ok && declared.reason === "declaration-only") {
+      // Known to the module's DWARF but with no location anywhere: a static the compiler
+      // optimized away (gdb: `<optimized out>`), or an extern defined in a module without
+      // debug info.
+      return {
+        value: {
+          kind: "unavailable",
+          type: { kind: "void", dieOffset: 0 },
+          status: ValueStatus.OptimizedOut,
+          why: `'${name}' has no location in the debug info`,
+        },
+      };
+    }
+    return undefined;
+  }
+
+  #value(v: VariableInfo, name: string, bias: Bias): DValue {
+    try {
+      return valueFromPlan(v.location, v.type, bias);
+    } catch (e) {
+      if (e instanceof ValueError) {
+        throw new VariableError(`cannot read '${name}' here: ${e.message}`);
+      }
+      throw e;
+    }
+  }
+
+  closeNames(name: string, ctx: VariableContext): string[] {
+    const probe = this.#probe(ctx);
+    const load = this.#dwarf(probe.module);
+    return load.ok ? load.dwarf.closeVariableNames(probe.pc, name) : [];
+  }
+
+  candidates(ctx: VariableContext): string[] {
+    const probe = this.#probe(ctx);
+    const load = this.#dwarf(probe.module);
+    if (!load.ok) return [];
+    const scope = scopeAt(load.dwarf, probe.pc);
+    if (!scope.ok) return [];
+    return [...scope.variables.map((v) => v.name), ...scope.globals.map((v) => v.name)];
+  }
+}
+
+/** Prefers an externally visible definition among same-named globals. */
+function pickGlobal(vs: VariableInfo[]): VariableInfo {
+  return vs.find((v) => v.external) ?? vs[0];
+}
+
+const scopeCache = new WeakMap<DwarfInfo, Map<number, ReturnType<DwarfInfo["variablesAt"]>>>();
+
+/** `dwarf.variablesAt(pc)`, computed once per module and pc. */
+function scopeAt(dwarf: DwarfInfo, pc: number): ReturnType<DwarfInfo["variablesAt"]> {
+  let m = scopeCache.get(dwarf);
+  if (!m) scopeCache.set(dwarf, m = new Map());
+  let s = m.get(pc);
+  if (!s) m.set(pc, s = dwarf.variablesAt(pc));
+  return s;
+}
+
+/** `name` in scope at `pc` (locals, then unit globals), then as a global of the module. */
+export function findInModule(dwarf: DwarfInfo, name: string, pc: number): VariableInfo | undefined {
+  const scope = scopeAt(dwarf, pc);
+  if (scope.ok) {
+    const v = scope.variables.find((x) => x.name === name) ??
+      scope.globals.find((x) => x.name === name);
+    if (v) return v;
+  }
+  const g = dwarf.globalVariable(name);
+  return g.ok ? pickGlobal(g.variables) : undefined;
+}
+
+/** Types visited at most when looking for an enumerator. */
+const ENUM_SEARCH_LIMIT = 20_000;
+
+/**
+ * An enumerator `name` (`RUNNING`) of an enum reachable from the types of the variables visible
+ * at `pc`, as a constant of that enum type; undefined when none.
+ */
+export function findEnumerator(dwarf: DwarfInfo, name: string, pc: number): DValue | undefined {
+  const scope = scopeAt(dwarf, pc);
+  if (!scope.ok) return undefined;
+  const seen = new Set<DwarfType>();
+  const stack: DwarfType[] = [...scope.variables, ...scope.globals].map((v) => v.type);
+  while (stack.length > 0 && seen.size < ENUM_SEARCH_LIMIT) {
+    const t = stack.pop()!;
+    if (seen.has(t)) continue;
+    seen.add(t);
+    const s = stripType(t);
+    if (s !== t) stack.push(s);
+    switch (s.kind) {
+      case "enum": {
+        const e = s.enumerators.find((x) => x.name === name);
+        if (e) return { kind: "scalar", type: t, expr: irConst(e.value) };
+        break;
+      }
+      case "pointer":
+        stack.push(s.target);
+        break;
+      case "array":
+        stack.push(s.element);
+        break;
+      case "struct":
+      case "union":
+        for (const m of s.members) stack.push(m.type);
+        break;
+    }
+  }
+  return undefined;
+}

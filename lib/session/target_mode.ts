@@ -1,0 +1,286 @@
+/**
+ * A `-t PATH` tracing run: trace a module (executable or shared library) in every process that
+ * maps it, including processes that start later.
+ *
+ * - The uprobe goes on the FILE for all processes (`perf_event_open` with pid -1): the kernel
+ *   fires it for every process mapping that inode, whenever it started. No per-process attach.
+ * - The task filter is `none`; `$pid`/`$tid` speak ghostscope's own namespace (host ids in the
+ *   initial PID namespace).
+ * - The lifecycle monitor (`lib/sysmon`, on unless `enable_sysmon_for_target` is false /
+ *   `--no-sysmon`) keeps `proc_module_offsets`, `pid_aliases` and `allowed_pids` current for
+ *   every process that maps the module; it is started before the probes are attached.
+ * - `-t PATH -p PID`: `-t` chooses the module, `-p` scopes events (the pid plan's task filter and
+ *   the uprobe's perf pid); the session ends when that process exits, as with `-p`.
+ *
+ * Teardown is {@link attachAndStream}'s: every kernel object, the monitor's included, is held by
+ * the session's Resources and released on any way out.
+ */
+import { closeFd, probeHelper, ProgType } from "../../ffi/bpf.ts";
+import { BpfError, Errno } from "../../ffi/errors.ts";
+import { pidfdExited, pidfdOpen } from "../../ffi/process.ts";
+import { BpfHelper } from "../../bpf/helpers.ts";
+import type { PidNsRef, PidView, TaskFilter } from "../../bpf/task_filter.ts";
+import type { DecodedEvent } from "../../bpf/wire.ts";
+import type { TraceRequest } from "../cli/args.ts";
+import type { Settings } from "../config/settings.ts";
+import { DebugInfoLoader, NO_PROGRESS, useDebugInfo } from "../debuginfo/mod.ts";
+import { RuntimeFailure, UsageError } from "../errors.ts";
+import { planForPid, requireTraceable, type TraceablePidPlan } from "../pid/mod.ts";
+import { isInitialPidNs, readPidNs } from "../proc/ns.ts";
+import { compileScript, processVariableResolver, type TraceTarget } from "../script/mod.ts";
+import { readMaps } from "../proc/maps.ts";
+import {
+  fileIdentity,
+  openTargetModule,
+  ProcessTracker,
+  sameFile,
+  SysmonUnavailable,
+  type TargetModule,
+} from "../sysmon/mod.ts";
+import { followedText, FollowStatus } from "./follow_status.ts";
+import type { PidDisplay } from "./event_consumer.ts";
+import { locateTarget } from "./locate_target.ts";
+import { pidDisplay } from "./pid_display.ts";
+import type { ProbeSite } from "./probe_site.ts";
+import { ensurePrivileges } from "./privileges.ts";
+import { fileModule, type ProcessModule, processModules } from "./process_modules.ts";
+import type { Resources } from "./resources.ts";
+import { Status } from "./status.ts";
+import { StopReason } from "./stop_signals.ts";
+import { attachAndStream, probesText, type StreamHooks } from "./trace_stream.ts";
+
+/** Which tasks and PID view the programs use, and where the uprobes are scoped. */
+interface Scope {
+  filter: TaskFilter;
+  pidView: PidView;
+  inputPid?: number;
+  perfPid?: number;
+  plan?: TraceablePidPlan;
+}
+
+/** Runs `-t PATH [-p PID]`; resolves to the exit code. */
+export async function runTargetMode(request: TraceRequest, settings: Settings): Promise<number> {
+  const status = new Status(settings.status);
+  const module = openTargetModule(request.targetPath ?? "");
+  const plan = request.pidText === undefined
+    ? undefined
+    : requireTraceable(planOrPrivilegeError(request.pidText));
+  ensurePrivileges();
+  const scope = plan === undefined ? ownScope(status) : pidScope(plan, status);
+  const debugInfo = useDebugInfo(
+    new DebugInfoLoader({
+      debugFile: settings.debugFile,
+      allowMismatch: settings.allowDebugMismatch,
+      notice: (text) => status.notice(text),
+      progress: settings.status ? undefined : () => NO_PROGRESS,
+    }),
+  );
+  const modules = plan === undefined
+    ? [fileModule(module.path)]
+    : [moduleInProcess(plan.views.procPid, module)];
+  // Located once per block, by the variable resolver (which needs the probe pcs) or below.
+  const located = new Map<number, ProbeSite[]>();
+  const locate = (traceId: number, target: TraceTarget, text: string): ProbeSite[] => {
+    let found = located.get(traceId);
+    if (!found) located.set(traceId, found = locateTarget(target, text, modules, debugInfo));
+    return found;
+  };
+  const compiled = compileScript(request.script.source, {
+    filter: scope.filter,
+    pidView: scope.pidView,
+    inputPid: scope.inputPid,
+    sourceName: request.script.origin,
+    ringbufSize: settings.ringbufSize,
+    // Standalone -t has no single process whose maps fix the bias of globals: until code
+    // generation reads proc_module_offsets (bpf/sysmon_lookup.ts), globals are unavailable there.
+    resolveVariable: processVariableResolver({
+      modules,
+      maps: plan === undefined ? [] : readMaps(plan.views.procPid),
+      locate: (target, text, traceId) => locate(traceId, target, text),
+    }),
+  });
+  const sites = compiled.traces.map((trace) =>
+    locate(trace.traceId, trace.target, trace.targetText)
+  );
+  return await attachAndStream({
+    compiled,
+    sites,
+    settings,
+    status,
+    perfPid: scope.perfPid,
+    prepare: (resources) => prepare(resources, module, scope, settings, status),
+    explainAttachError: (err) => plan === undefined ? err : explainVanished(err, plan),
+  });
+}
+
+/** Starts the monitor (and, with -p, the pidfd) before any probe is attached. */
+function prepare(
+  resources: Resources,
+  module: TargetModule,
+  scope: Scope,
+  settings: Settings,
+  status: Status,
+): StreamHooks {
+  const plan = scope.plan;
+  const pidfd = plan === undefined ? undefined : resources.hold(
+    openPidfd(plan),
+    "pidfd",
+    closeFd,
+  );
+  const tracker = settings.enableSysmonForTarget
+    ? startTracker(resources, module, plan, settings, status)
+    : undefined;
+  const where = plan === undefined
+    ? `${module.path} in every process that maps it${
+      tracker === undefined ? "" : ` (${followedText(tracker.tracker.count)} now)`
+    }`
+    : `${module.path} in PID ${plan.inputPid} (${plan.views.comm})`;
+  return {
+    poll: tracker === undefined ? undefined : () => {
+      tracker.tracker.poll();
+      tracker.status?.flush();
+    },
+    checkStop: pidfd === undefined
+      ? undefined
+      : () => pidfdExited(pidfd) ? StopReason.TargetExited : undefined,
+    observe: tracker === undefined || plan !== undefined
+      ? undefined
+      : (e: DecodedEvent) => tracker.tracker.observe(e.hostTgid, e.viewTgid),
+    display: plan === undefined ? targetDisplay(scope.pidView, tracker?.tracker) : pidDisplay(plan),
+    attached: (all) => `tracing ${where}: ${probesText(all)}; Ctrl+C to stop`,
+    finished: (reason) =>
+      plan !== undefined && reason === StopReason.TargetExited
+        ? `target PID ${plan.inputPid} exited`
+        : undefined,
+  };
+}
+
+/** Standalone -t: no filter, `$pid` in ghostscope's own namespace. */
+function ownScope(status: Status): Scope {
+  const none: TaskFilter = { kind: "none" };
+  const ns = readPidNs("self");
+  if (isInitialPidNs(ns)) return { filter: none, pidView: { kind: "host" } };
+  if (ns.dev === undefined || !probeHelper(ProgType.Kprobe, BpfHelper.GetNsCurrentPidTgid)) {
+    status.notice(
+      "this kernel cannot report PIDs in ghostscope's PID namespace: $pid/$tid show host PIDs",
+    );
+    return { filter: none, pidView: { kind: "host" } };
+  }
+  const self: PidNsRef = { dev: ns.dev, ino: ns.ino };
+  return { filter: none, pidView: { kind: "ns", ns: self } };
+}
+
+/** -t with -p: the pid plan decides. */
+function pidScope(plan: TraceablePidPlan, status: Status): Scope {
+  for (const notice of plan.views.notices) status.notice(notice);
+  return {
+    filter: plan.filter,
+    pidView: plan.pidView,
+    inputPid: plan.inputPid,
+    perfPid: plan.perfPid,
+    plan,
+  };
+}
+
+/**
+ * Ids shown for standalone -t: host ids in the initial namespace; otherwise the event's ids in
+ * ghostscope's namespace, or — for a process in a nested namespace, which has none there — the
+ * proc PID the monitor bound to its host TGID (0 when unknown).
+ */
+function targetDisplay(view: PidView, tracker: ProcessTracker | undefined): PidDisplay {
+  if (view.kind === "host") {
+    return (e) => ({ pid: e.hostTgid, tid: e.hostTid, hostPid: e.hostTgid, hostTid: e.hostTid });
+  }
+  return (e) => ({
+    pid: e.viewTgid || (tracker?.procPidOf(e.hostTgid) ?? 0),
+    tid: e.viewTid,
+    hostPid: 0,
+    hostTid: 0,
+  });
+}
+
+/** The process's own mapping of the -t module (reached through /proc/PID/root). */
+function moduleInProcess(procPid: number, module: TargetModule): ProcessModule {
+  for (const m of processModules(procPid)) {
+    try {
+      if (sameFile(fileIdentity(Deno.statSync(m.hostPath)), module.identity)) {
+        return { ...m, main: true };
+      }
+    } catch {
+      // a module we cannot stat is not the one
+    }
+  }
+  throw new UsageError(`process ${procPid} does not map ${module.path}`);
+}
+
+/** The running monitor and its status line. */
+interface RunningTracker {
+  tracker: ProcessTracker;
+  /** Present when stderr is a terminal (and status lines are on). */
+  status?: FollowStatus;
+}
+
+/**
+ * Starts the lifecycle monitor, held by `resources`. Where it cannot work at all (a private PID
+ * namespace without the namespace helper) the run goes on without it, as with `--no-sysmon`.
+ */
+function startTracker(
+  resources: Resources,
+  module: TargetModule,
+  plan: TraceablePidPlan | undefined,
+  settings: Settings,
+  status: Status,
+): RunningTracker | undefined {
+  const followStatus = settings.status && Deno.stderr.isTerminal() && plan === undefined
+    ? new FollowStatus((text) => status.info(text), module.path)
+    : undefined;
+  const tracker = resources.hold(
+    new ProcessTracker({
+      module,
+      onlyProcPid: plan?.views.procPid,
+      notice: (text) => status.notice(text),
+      onChange: followStatus === undefined ? undefined : (n) => followStatus.update(n),
+    }),
+    "sysmon",
+    (t) => {
+      for (const failure of t.close()) status.notice(`cleanup failed: ${failure}`);
+    },
+  );
+  try {
+    tracker.start();
+  } catch (err) {
+    if (!(err instanceof SysmonUnavailable)) throw err;
+    status.notice(`sysmon is off: ${err.message}; processes are still traced`);
+    return undefined;
+  }
+  return { tracker, status: followStatus };
+}
+
+/**
+ * Plans the PID. Without privileges, reading another user's /proc files fails first; the missing
+ * privileges are then the cause worth reporting (usage errors such as a bad PID still win).
+ */
+function planOrPrivilegeError(pidText: string): ReturnType<typeof planForPid> {
+  try {
+    return planForPid(pidText);
+  } catch (err) {
+    if (!(err instanceof UsageError)) ensurePrivileges();
+    throw err;
+  }
+}
+
+function openPidfd(plan: TraceablePidPlan): number {
+  try {
+    return pidfdOpen(plan.views.procPid);
+  } catch (err) {
+    throw explainVanished(err, plan);
+  }
+}
+
+/** ESRCH means the -p process is gone: say so in the user's words. */
+function explainVanished(err: unknown, plan: TraceablePidPlan): unknown {
+  if (err instanceof BpfError && err.errno === Errno.ESRCH) {
+    return new RuntimeFailure(`target PID ${plan.inputPid} exited before the probes were attached`);
+  }
+  return err;
+}

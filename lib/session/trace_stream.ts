@@ -1,0 +1,132 @@
+/**
+ * The part every tracing session shares once its probe sites are known: create the event maps,
+ * let the session set up what it needs (a pidfd, the lifecycle monitor), load one program per
+ * site and attach it, stream events until a stop condition, print the summary, and release every
+ * kernel object on any way out (normal end, Ctrl+C, SIGTERM, an error half-way through).
+ */
+import { RingBuffer } from "../../ffi/ringbuf.ts";
+import type { DecodedEvent } from "../../bpf/wire.ts";
+import type { Settings } from "../config/settings.ts";
+import { type CompiledScript, programForSite } from "../script/mod.ts";
+import { EventConsumer, type PidDisplay } from "./event_consumer.ts";
+import { runEventLoop } from "./event_loop.ts";
+import {
+  attachUprobe,
+  createSessionMaps,
+  loadTraceProgram,
+  readLostCount,
+} from "./kernel_session.ts";
+import { describeSites } from "./locate_target.ts";
+import type { ProbeSite } from "./probe_site.ts";
+import { Resources } from "./resources.ts";
+import { type Status, summaryLine } from "./status.ts";
+import { StopReason, StopSignals } from "./stop_signals.ts";
+
+/** What a session adds to the loop. */
+export interface StreamHooks {
+  /** Extra non-blocking work after each ring poll (the lifecycle monitor). */
+  poll?: () => void;
+  /** A session-specific reason to stop (the target exited). */
+  checkStop?: () => StopReason | undefined;
+  /** Sees every decoded event before it is rendered. */
+  observe?: (event: DecodedEvent) => void;
+  /** Ids each event is shown with. */
+  display: PidDisplay;
+  /** Status line once everything is attached (`tracing ...; Ctrl+C to stop`), from the sites
+   * of each trace block. */
+  attached: (sites: ProbeSite[][]) => string;
+  /** A notice for the end of the run, before the summary (`target PID 12 exited`). */
+  finished?: (reason: StopReason) => string | undefined;
+}
+
+/** Inputs of {@link attachAndStream}. */
+export interface StreamOptions {
+  compiled: CompiledScript;
+  /** Probe sites per trace block (same order as `compiled.traces`). */
+  sites: ProbeSite[][];
+  settings: Settings;
+  status: Status;
+  /** Scope of every uprobe (a PID in our namespace); undefined: every process. */
+  perfPid?: number;
+  /**
+   * Runs once the event maps exist and before any probe is attached: sets up the session's own
+   * objects (registered with `resources`) and returns its hooks.
+   */
+  prepare: (resources: Resources) => StreamHooks;
+  /** Rewrites an attach error into the message the user expects. */
+  explainAttachError?: (err: unknown) => unknown;
+}
+
+/** Attaches and streams; resolves to the exit code once everything is released. */
+export async function attachAndStream(o: StreamOptions): Promise<number> {
+  const resources = new Resources();
+  const signals = new StopSignals();
+  const { status, settings } = o;
+  try {
+    const maps = createSessionMaps(resources, settings.ringbufSize);
+    const hooks = o.prepare(resources);
+    o.compiled.traces.forEach((trace, i) => {
+      // One program per site: each gets its own link address and variable locations.
+      o.sites[i].forEach((site, j) => {
+        const progFd = loadTraceProgram(
+          resources,
+          trace.name,
+          `trace ${trace.targetText}`,
+          programForSite(trace, j).assemble(maps.fds),
+        );
+        try {
+          attachUprobe(resources, progFd, site, o.perfPid);
+        } catch (err) {
+          throw o.explainAttachError?.(err) ?? err;
+        }
+      });
+    });
+
+    const consumer = new EventConsumer(o.compiled, settings, hooks.display, hooks.observe);
+    const ring = resources.hold(
+      new RingBuffer(maps.eventsFd, (bytes) => consumer.onSample(bytes)),
+      "ring buffer",
+      (r) => r.close(),
+    );
+    status.info(hooks.attached(o.sites));
+    if (settings.readyMarker !== undefined) {
+      consumer.writer.line(settings.readyMarker);
+      consumer.writer.flush();
+    }
+    const deadline = settings.durationSeconds === undefined
+      ? undefined
+      : Date.now() + settings.durationSeconds * 1000;
+    const reason = await runEventLoop(
+      {
+        pollOnce: (timeoutMs) => {
+          ring.poll(timeoutMs);
+          ring.consume();
+          hooks.poll?.();
+        },
+        afterBatch: () => consumer.writer.flush(),
+        checkStop: () => {
+          if (consumer.limitReached) return StopReason.MaxEvents;
+          if (consumer.writer.closed) return StopReason.OutputClosed;
+          return hooks.checkStop?.();
+        },
+      },
+      signals,
+      deadline,
+    );
+    const lost = readLostCount(maps.lostFd);
+    const finished = hooks.finished?.(reason);
+    if (finished !== undefined) status.notice(finished);
+    status.notice(summaryLine(consumer.count, lost, reason));
+  } finally {
+    signals.dispose();
+    const failures = resources.releaseAll();
+    for (const failure of failures) status.notice(`cleanup failed: ${failure}`);
+  }
+  return 0;
+}
+
+/** "N probe(s) attached at add (target+0x1139), ..." from the sites of each trace block. */
+export function probesText(sites: ProbeSite[][]): string {
+  const n = sites.flat().length;
+  return `${n} probe${n === 1 ? "" : "s"} attached at ${sites.map(describeSites).join(", ")}`;
+}
