@@ -9,7 +9,7 @@ DENO ?= $(CURDIR)/scripts/deno
 export DENO
 
 FIXTURES_DIR := tests/fixtures
-DEMO_SCRIPT := trace handle_request { print "request {}: {} bytes, handled by pid {}", id, len, $$pid; }
+DEMO_SCRIPT := scripts/demo.gs
 DEMO_DURATION ?= 5
 
 .PHONY: deps fixtures check test demo build bench clean distclean shellcheck

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make demo`: runs the bundled demo target and traces it with ghostscope for a few seconds.
-#   scripts/demo.sh SCRIPT DURATION_S
+#   scripts/demo.sh SCRIPT_FILE DURATION_S
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -12,6 +12,6 @@ tests/fixtures/build/demo >/dev/null &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true' EXIT
 sleep 0.3
-echo "demo target: pid $pid; tracing for ${duration}s with:"
-echo "  $script"
-"$DENO" run -A main.ts -p "$pid" -s "$script" --duration "$duration"
+echo "demo target: pid $pid; tracing it for ${duration}s with $script:"
+sed 's/^/  /' "$script"
+"$DENO" run -A main.ts -p "$pid" --script-file "$script" --duration "$duration"
