@@ -13,6 +13,8 @@
  * - `discover.ts`: the search order; `paths.ts`: candidate paths; `read.ts`: chunked read + CRC
  * - `sections.ts`: DwarfSections from a debug file and its module; `loader.ts`: cache + progress
  * - `messages.ts`: user-facing wording; `progress.ts`: the stderr progress line
+ * - `targets.ts`: function / `file:line` → addresses through DWARF (gdb's `break` choices)
+ * - `session.ts`: the run's shared loader (`useDebugInfo`, `sessionDebugInfo`, `moduleDwarf`)
  *
  * @module
  */

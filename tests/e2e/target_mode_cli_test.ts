@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import {
   e2eTest,
+  type KernelObjects,
   kernelObjects,
   LineStream,
   type ProcessHandle,
@@ -153,13 +154,20 @@ e2eTest("-t -p with a process that does not map the module is a usage error", as
 });
 
 e2eTest("-t --no-sysmon traces processes but keeps no lifecycle maps", async () => {
-  const sysmonMap = (names: Map<number, string>) =>
-    [...names.values()].filter((n) => /^gs_(proc_offs|allowed_pids|pid_aliases|sm_)/.test(n));
+  const SYSMON_MAP = /^gs_(proc_offs|allowed_pids|pid_aliases|sm_)/;
+  /** Sysmon maps created since `before` (other runs' maps are not ours to judge). */
+  const newSysmonMaps = async (before: KernelObjects) => {
+    const now = await kernelObjects();
+    return [...now.mapNames].filter(([id, name]) => !before.maps.has(id) && SYSMON_MAP.test(name))
+      .map(([, name]) => name);
+  };
+  let before = await kernelObjects();
   const on = await startTracing();
-  assert.ok(sysmonMap((await kernelObjects()).mapNames).length >= 4, "sysmon maps while on");
+  assert.ok((await newSysmonMaps(before)).length >= 4, "sysmon maps while on");
   await stop(on);
+  before = await kernelObjects();
   const gs = await startTracing(["--no-sysmon"]);
-  assert.deepEqual(sysmonMap((await kernelObjects()).mapNames), []);
+  assert.deepEqual(await newSysmonMaps(before), []);
   const pid = Number((await runTarget(["hit", "3", "20"]))[0].slice(4));
   await waitHits(gs, 3);
   const hits = await stop(gs);
