@@ -8,8 +8,10 @@ import { loadSettings } from "./lib/config/load.ts";
 import { describeError, exitCodeFor } from "./lib/cli/report_error.ts";
 import { runPidInfo } from "./lib/session/pid_info.ts";
 import { runTrace } from "./lib/session/run.ts";
+import { mark } from "./lib/timing.ts";
 
 async function main(argv: string[]): Promise<number> {
+  mark("modules loaded");
   const request = parseCli(argv);
   switch (request.kind) {
     case "help":
@@ -25,6 +27,7 @@ async function main(argv: string[]): Promise<number> {
         cli: request.trace.settings,
         configPath: request.trace.configPath,
       });
+      mark("command line and settings");
       return await runTrace(request.trace, settings);
     }
   }

@@ -10,6 +10,8 @@ export enum BpfHelper {
   MapLookupElem = 1,
   /** `long map_update_elem(map, key, value, flags)`. */
   MapUpdateElem = 2,
+  /** `long map_delete_elem(map, key)`. */
+  MapDeleteElem = 3,
   /** `long probe_read(dst, size, unsafe_ptr)` (legacy; prefer the user/kernel variants). */
   ProbeRead = 4,
   /** `u64 ktime_get_ns()`: CLOCK_MONOTONIC nanoseconds. */
@@ -24,6 +26,8 @@ export enum BpfHelper {
   ProbeReadKernel = 113,
   /** `long probe_read_user_str(dst, size, unsafe_ptr)`: length including NUL, or -errno. */
   ProbeReadUserStr = 114,
+  /** `long probe_read_kernel_str(dst, size, unsafe_ptr)`. */
+  ProbeReadKernelStr = 115,
   /**
    * `long get_ns_current_pid_tgid(dev, ino, struct bpf_pidns_info *nsdata, size)`: 0 and
    * `{pid, tgid}` when the current task's active pid namespace is `(dev, ino)`, else -EINVAL and

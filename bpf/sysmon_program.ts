@@ -55,14 +55,6 @@ import {
   SysmonKind,
 } from "./sysmon_event.ts";
 
-/** Helper ids this builder needs beyond `BpfHelper` (numbering of `enum bpf_func_id`). */
-enum ExtraHelper {
-  /** `long map_delete_elem(map, key)`. */
-  MapDeleteElem = 3,
-  /** `long probe_read_kernel_str(dst, size, unsafe_ptr)`. */
-  ProbeReadKernelStr = 115,
-}
-
 /** `flags` of `bpf_map_update_elem`: create only. */
 const BPF_NOEXIST = 1;
 /** `PROT_EXEC` of mmap(2). */
@@ -389,7 +381,7 @@ class SysmonCodegen {
       a.ldx(Size.W, Reg.R3, CTX, filenameDataLoc).and64(Reg.R3, DATA_LOC_OFFSET_MASK);
       a.add64(Reg.R3, CTX);
       a.mov64(Reg.R1, Reg.R10).add64(Reg.R1, EVENT + Ev.Filename).mov64(Reg.R2, FILENAME_LEN);
-      a.call(ExtraHelper.ProbeReadKernelStr as number as BpfHelper);
+      a.call(BpfHelper.ProbeReadKernelStr);
     }
     this.#emit();
   }
@@ -433,7 +425,7 @@ class SysmonCodegen {
 
   #deleteAllowedAtKey(): void {
     this.a.ldMap(Reg.R1, SysmonMapRef.AllowedPids).mov64(Reg.R2, Reg.R10).add64(Reg.R2, KEY)
-      .call(ExtraHelper.MapDeleteElem as number as BpfHelper);
+      .call(BpfHelper.MapDeleteElem);
   }
 
   #mapChange(syscall: MapChangeSyscall): void {

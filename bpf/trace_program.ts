@@ -119,6 +119,34 @@ interface VarSlot {
   addrSlot?: number;
 }
 
+/** The jump taken when `left op right` holds. */
+function compareJump(op: IrCompareOp, signed: boolean): JmpOp {
+  switch (op) {
+    case "eq":
+      return JmpOp.Jeq;
+    case "ne":
+      return JmpOp.Jne;
+    case "lt":
+      return signed ? JmpOp.Jslt : JmpOp.Jlt;
+    case "le":
+      return signed ? JmpOp.Jsle : JmpOp.Jle;
+    case "gt":
+      return signed ? JmpOp.Jsgt : JmpOp.Jgt;
+    case "ge":
+      return signed ? JmpOp.Jsge : JmpOp.Jge;
+  }
+}
+
+/** The comparison that holds exactly when `op` does not. */
+const NEGATED_COMPARE: Record<IrCompareOp, IrCompareOp> = {
+  eq: "ne",
+  ne: "eq",
+  lt: "ge",
+  le: "gt",
+  gt: "le",
+  ge: "lt",
+};
+
 /** Fits a 64-bit constant into a sign-extended 32-bit immediate, or undefined. */
 function asImm(v: bigint): number | undefined {
   const s = BigInt.asIntN(64, v);
@@ -289,10 +317,18 @@ class TraceCodegen {
     const endL = this.#label("endif");
     const fallible = this.#fallible(cond);
     if (fallible) this.#resetStatus();
-    this.#expr(cond);
-    // A condition whose reads failed is skipped like a false one (soft abort).
-    if (fallible) a.jmp(JmpOp.Jne, Reg.R9, 0, elseL);
-    a.jmp(JmpOp.Jeq, Reg.R0, 0, elseL);
+    if (cond.kind === "compare") {
+      // Jump straight to `else` on the negated comparison, without making a 0/1 in R0: the
+      // never-true path of `if $pid == 0 { ... }` is the filter, one load, one jump, the exit.
+      const rhs = this.#operands(cond.left, cond.right, false);
+      // A condition whose reads failed is skipped like a false one (soft abort).
+      if (fallible) a.jmp(JmpOp.Jne, Reg.R9, 0, elseL);
+      a.jmp(compareJump(NEGATED_COMPARE[cond.op], cond.signed), Reg.R0, rhs, elseL);
+    } else {
+      this.#expr(cond);
+      if (fallible) a.jmp(JmpOp.Jne, Reg.R9, 0, elseL);
+      a.jmp(JmpOp.Jeq, Reg.R0, 0, elseL);
+    }
     this.#block(then);
     if (otherwise.length > 0) a.ja(endL);
     a.label(elseL);
@@ -396,12 +432,13 @@ class TraceCodegen {
       }
       a.stx(Size.DW, Reg.R7, off + VALUE_HEADER_SIZE, Reg.R0);
     });
-    // adaptive wake-up
+    // Adaptive wake-up: flag 0 lets the kernel wake the reader only when it had caught up (the
+    // first record after idle: low latency); a backlog past the threshold forces a wake-up.
     const submitL = this.#label("submit");
     a.ldMap(Reg.R1, EVENTS_MAP)
       .mov64(Reg.R2, RingbufQuery.AvailData)
       .call(BpfHelper.RingbufQuery)
-      .mov64(Reg.R2, RingbufFlag.NoWakeup)
+      .mov64(Reg.R2, RingbufFlag.Default)
       .jmp(JmpOp.Jlt, Reg.R0, this.threshold, submitL)
       .mov64(Reg.R2, RingbufFlag.ForceWakeup)
       .label(submitL)
@@ -824,14 +861,7 @@ class TraceCodegen {
   #compare(op: IrCompareOp, signed: boolean, l: IrExpr, r: IrExpr): void {
     const a = this.a;
     const rhs = this.#operands(l, r, false);
-    const jop: JmpOp = {
-      eq: JmpOp.Jeq,
-      ne: JmpOp.Jne,
-      lt: signed ? JmpOp.Jslt : JmpOp.Jlt,
-      le: signed ? JmpOp.Jsle : JmpOp.Jle,
-      gt: signed ? JmpOp.Jsgt : JmpOp.Jgt,
-      ge: signed ? JmpOp.Jsge : JmpOp.Jge,
-    }[op];
+    const jop = compareJump(op, signed);
     const done = this.#label("cmp");
     a.mov64(Reg.R2, Reg.R0)
       .mov64(Reg.R0, 1)

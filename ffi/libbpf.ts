@@ -5,6 +5,7 @@
  * libbpf 1.x returns `-errno` from its functions directly ({@link checkLibbpf}).
  */
 import { BpfError, errnoText, NotSupportedError } from "./errors.ts";
+import { lazySymbols } from "./lazy_symbols.ts";
 import { libc } from "./libc.ts";
 import { allocBytes, fromCString } from "./pointers.ts";
 
@@ -68,25 +69,30 @@ const PRINT_CALLBACK = { parameters: ["i32", "pointer", "pointer"], result: "i32
 const LIBRARY = "libbpf.so.1";
 const LOG_LINE_MAX = 4096;
 
-let libbpfHandle: Deno.DynamicLibrary<typeof LIBBPF_SYMBOLS> | undefined;
+let libbpfSymbols: LibbpfSymbols | undefined;
 // Module-level so the callback outlives every libbpf call; it is never closed.
 let printCallback: Deno.UnsafeCallback<typeof PRINT_CALLBACK> | undefined;
 // undefined until libbpf is opened: the default is decided then, not at import time.
 let logSink: LibbpfLogSink | null | undefined;
 const logLine = allocBytes(LOG_LINE_MAX);
 
-/** The libbpf symbols, opening libbpf.so.1 on the first call. */
+/**
+ * The libbpf symbols, opening libbpf.so.1 on the first call (each function is bound on its first
+ * use, see lazy_symbols.ts).
+ */
 export function libbpf(): LibbpfSymbols {
-  if (libbpfHandle === undefined) {
-    try {
-      libbpfHandle = Deno.dlopen(LIBRARY, LIBBPF_SYMBOLS);
-    } catch {
-      throw new NotSupportedError(LIBRARY, `${LIBRARY} not found: install the libbpf1 package`);
-    }
+  if (libbpfSymbols === undefined) {
+    const symbols = lazySymbols(
+      LIBRARY,
+      LIBBPF_SYMBOLS,
+      () => new NotSupportedError(LIBRARY, `${LIBRARY} not found: install the libbpf1 package`),
+    );
+    // Binding the print hook opens the library: a missing libbpf fails here, on the first call.
     if (logSink === undefined) logSink = defaultLogSink();
-    installPrintCallback(libbpfHandle.symbols);
+    installPrintCallback(symbols);
+    libbpfSymbols = symbols;
   }
-  return libbpfHandle.symbols;
+  return libbpfSymbols;
 }
 
 /**

@@ -3,10 +3,21 @@
  * arity, which is correct on x86_64 SysV (kernel-recipes pitfall 3).
  */
 import { BpfError, errnoText } from "./errors.ts";
+import { lazySymbols } from "./lazy_symbols.ts";
 
 const LIBC_SYMBOLS = {
   /** `long syscall(long nr, ...)` with six arguments. */
   syscall: { parameters: ["i64", "i64", "i64", "i64", "i64", "i64", "i64"], result: "i64" },
+  /**
+   * The same, run on an FFI worker thread (returns a Promise). errno is thread-local, so it is not
+   * readable after a failure: callers repeat a failed call with `syscall` to learn why.
+   */
+  syscall_nb: {
+    name: "syscall",
+    parameters: ["i64", "i64", "i64", "i64", "i64", "i64", "i64"],
+    result: "i64",
+    nonblocking: true,
+  },
   /** `int ioctl(int fd, unsigned long request, ...)` with one argument. */
   ioctl: { parameters: ["i32", "u64", "u64"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
@@ -24,12 +35,12 @@ const LIBC_SYMBOLS = {
 /** The bound libc functions. */
 export type LibcSymbols = Deno.DynamicLibrary<typeof LIBC_SYMBOLS>["symbols"];
 
-let libcHandle: Deno.DynamicLibrary<typeof LIBC_SYMBOLS> | undefined;
+let libcSymbols: LibcSymbols | undefined;
 
-/** The libc symbols, opening libc.so.6 on the first call. */
+/** The libc symbols, each bound on its first use (see lazy_symbols.ts). */
 export function libc(): LibcSymbols {
-  libcHandle ??= Deno.dlopen("libc.so.6", LIBC_SYMBOLS);
-  return libcHandle.symbols;
+  libcSymbols ??= lazySymbols("libc.so.6", LIBC_SYMBOLS, (err) => err as Error);
+  return libcSymbols;
 }
 
 /** Syscall numbers used by ghostscope (x86_64). */

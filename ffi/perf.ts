@@ -107,6 +107,18 @@ function perfEventOpen(op: string, attr: CStruct, pid: number, cpu: number): num
   return checkLibc(op, rc);
 }
 
+function uprobeAttr(spec: UprobeSpec): CStruct {
+  const pmu = readUprobePmu();
+  return new CStruct(ATTR.size)
+    .u32(ATTR.type, pmu.type)
+    .u32(ATTR.sizeField, ATTR.size)
+    .u64(ATTR.config, spec.retprobe ? 1n << BigInt(pmu.retprobeBit) : 0n)
+    .u64(ATTR.samplePeriod, 1)
+    .u32(ATTR.wakeupEvents, 1)
+    .pointer(ATTR.config1, cString(spec.path))
+    .u64(ATTR.config2, BigInt(spec.offset));
+}
+
 /**
  * Opens a uprobe perf event and returns its fd (enabled at open).
  * @throws {BpfError} ENOENT for a missing file, ESRCH for a pid that is gone, EINVAL for a bad
@@ -114,21 +126,34 @@ function perfEventOpen(op: string, attr: CStruct, pid: number, cpu: number): num
  * @throws {NotSupportedError} when the kernel has no uprobe PMU
  */
 export function openUprobe(spec: UprobeSpec): number {
-  const pmu = readUprobePmu();
-  const offset = BigInt(spec.offset);
   const kind = spec.retprobe ? "uretprobe" : "uprobe";
   const target = spec.pid === undefined ? "" : ` pid ${spec.pid}`;
-  const op = `perf_event_open(${kind} ${spec.path}+0x${offset.toString(16)}${target})`;
-  const attr = new CStruct(ATTR.size)
-    .u32(ATTR.type, pmu.type)
-    .u32(ATTR.sizeField, ATTR.size)
-    .u64(ATTR.config, spec.retprobe ? 1n << BigInt(pmu.retprobeBit) : 0n)
-    .u64(ATTR.samplePeriod, 1)
-    .u32(ATTR.wakeupEvents, 1)
-    .pointer(ATTR.config1, cString(spec.path))
-    .u64(ATTR.config2, offset);
+  const op = `perf_event_open(${kind} ${spec.path}+0x${BigInt(spec.offset).toString(16)}${target})`;
+  const attr = uprobeAttr(spec);
   const { pid, cpu } = scope(spec.pid);
   return perfEventOpen(op, attr, pid, cpu);
+}
+
+/**
+ * {@link openUprobe} on an FFI worker thread. `perf_event_open(uprobe)` mostly waits in the kernel
+ * (8-30 ms here, without using the CPU), so a caller can overlap it with its own work and open
+ * several at once. A failed attempt is repeated with {@link openUprobe} (errno is thread-local),
+ * so failures reject with exactly the error {@link openUprobe} throws.
+ */
+export async function openUprobeAsync(spec: UprobeSpec): Promise<number> {
+  const attr = uprobeAttr(spec);
+  const { pid, cpu } = scope(spec.pid);
+  const rc = await libc().syscall_nb(
+    BigInt(Syscall.PerfEventOpen),
+    attr.address(),
+    BigInt(pid),
+    BigInt(cpu),
+    -1n,
+    BigInt(PerfFlag.FdCloexec),
+    0n,
+  );
+  attr.keepAlive();
+  return rc >= 0n ? Number(rc) : openUprobe(spec);
 }
 
 /** The tracefs directory holding `events/`, or `null` when tracefs is not mounted. */

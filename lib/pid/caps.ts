@@ -86,6 +86,33 @@ export function detectKernelCaps(options: CapsOptions = {}): KernelCaps {
   };
 }
 
+/**
+ * The same answers as {@link detectKernelCaps}, probed on the first read of any field. A plan for
+ * a target in ghostscope's own (initial) PID namespace never reads them, which saves the probes'
+ * program loads (and opening libbpf early) on the common path; `pid-info` reads them all.
+ */
+export function lazyKernelCaps(options: CapsOptions = {}): KernelCaps {
+  let caps: KernelCaps | undefined;
+  const get = () => (caps ??= detectKernelCaps(options));
+  return {
+    get ringbuf() {
+      return get().ringbuf;
+    },
+    get nsPidHelper() {
+      return get().nsPidHelper;
+    },
+    get nsPidHelperProbed() {
+      return get().nsPidHelperProbed;
+    },
+    get nsHelperForcedOff() {
+      return get().nsHelperForcedOff;
+    },
+    get probeErrors() {
+      return get().probeErrors;
+    },
+  };
+}
+
 /** One human phrase describing helper availability (used by reasons and the report). */
 export function describeHelper(caps: KernelCaps): string {
   if (caps.nsHelperForcedOff) {

@@ -223,7 +223,10 @@ export function decisionFacts(
     selfInInitialNs: views.selfInInitialPidNs,
     targetInInitialNs: views.targetInInitialPidNs,
     relationKnown: views.relation !== NsRelation.Unknown && views.containerPid !== undefined,
-    helper: caps.nsPidHelper,
+    // A getter: caps may be probed lazily, and the rows that match first never ask.
+    get helper() {
+      return caps.nsPidHelper;
+    },
     targetDevKnown: views.targetNs.dev !== undefined,
   };
 }

@@ -6,10 +6,11 @@
  */
 
 import type { NsFileAccess } from "../proc/ns.ts";
-import { type CapsProbe, detectKernelCaps } from "./caps.ts";
+import { type CapsProbe, lazyKernelCaps } from "./caps.ts";
 import { detectEnvironment } from "./environment.ts";
 import { buildPidPlan, type PidPlan } from "./plan.ts";
 import { resolvePidViews } from "./resolve.ts";
+import { mark } from "../timing.ts";
 
 /** Options of {@link planForPid}; every field has a production default. */
 export interface PlanForPidOptions {
@@ -45,6 +46,9 @@ export function planForPid(inputPid: string | number, options: PlanForPidOptions
     procRoot: options.procRoot,
     nsAccess: options.nsAccess,
   });
-  const caps = detectKernelCaps({ probe: options.capsProbe, getEnv: options.getEnv });
-  return buildPidPlan(views, environment, caps, { inputPid: views.inputPid });
+  // Probed only if the decision needs the helper (see lazyKernelCaps).
+  const caps = lazyKernelCaps({ probe: options.capsProbe, getEnv: options.getEnv });
+  const plan = buildPidPlan(views, environment, caps, { inputPid: views.inputPid });
+  mark("pid plan");
+  return plan;
 }

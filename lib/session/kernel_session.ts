@@ -12,7 +12,7 @@ import {
   ProgType,
 } from "../../ffi/bpf.ts";
 import { VerifierError } from "../../ffi/errors.ts";
-import { attachBpf, openUprobe } from "../../ffi/perf.ts";
+import { attachBpf, openUprobeAsync } from "../../ffi/perf.ts";
 import { EVENTS_MAP, eventsMapSpec, LOST_MAP, lostMapSpec, type MapSpec } from "../../bpf/maps.ts";
 import { RuntimeFailure } from "../errors.ts";
 import type { Resources } from "./resources.ts";
@@ -38,7 +38,7 @@ export function createSessionMaps(resources: Resources, ringbufSize: number): Se
 function createTracked(resources: Resources, spec: MapSpec): number {
   const fd = createMap({
     type: spec.type as number,
-    name: `gs_${spec.name}`,
+    name: spec.name,
     keySize: spec.keySize,
     valueSize: spec.valueSize,
     maxEntries: spec.maxEntries,
@@ -71,22 +71,37 @@ export function loadTraceProgram(
   return resources.hold(fd, `program ${name}`, closeFd);
 }
 
+/** The outcome of {@link openSiteUprobe}: never rejects, so an unawaited one cannot crash. */
+export type UprobeOpening = Promise<{ fd: number } | { error: unknown }>;
+
 /**
- * Attaches a loaded program at a probe site: a uprobe perf event on the file at that offset,
- * scoped to `pid` when given (perf interprets it in our PID namespace), linked to the program.
+ * Starts opening the uprobe perf event of a probe site (the file at that offset, scoped to `pid`
+ * when given; perf interprets it in our PID namespace). The kernel takes 8-30 ms, mostly asleep,
+ * so callers start every site's open first and load programs meanwhile; a uprobe with no program
+ * linked records nothing. The fd is registered with `resources` as soon as it exists: await
+ * every opening before releasing them.
  */
-export function attachUprobe(
+export function openSiteUprobe(
+  resources: Resources,
+  site: ProbeSite,
+  pid: number | undefined,
+): UprobeOpening {
+  return openUprobeAsync({ path: site.uprobePath, offset: site.fileOffset, pid }).then(
+    (fd) => ({ fd: resources.hold(fd, `uprobe ${site.label}`, closeFd) }),
+    (error) => ({ error }),
+  );
+}
+
+/** Links a loaded program to a site's uprobe once open; throws the open's error if it failed. */
+export async function linkSiteUprobe(
   resources: Resources,
   progFd: number,
   site: ProbeSite,
-  pid: number | undefined,
-): void {
-  const perfFd = resources.hold(
-    openUprobe({ path: site.uprobePath, offset: site.fileOffset, pid }),
-    `uprobe ${site.label}`,
-    closeFd,
-  );
-  resources.hold(attachBpf(perfFd, progFd), `link ${site.label}`, closeFd);
+  opening: UprobeOpening,
+): Promise<void> {
+  const opened = await opening;
+  if ("error" in opened) throw opened.error;
+  resources.hold(attachBpf(opened.fd, progFd), `link ${site.label}`, closeFd);
 }
 
 /** Sums the per-CPU loss counter. */

@@ -27,9 +27,10 @@ export function locateFunction(
   modules: ProcessModule[],
   debugInfo: DebugInfoLoader,
 ): ProbeSite[] {
-  const searchable = modules.filter((module, i) => i === 0 || readsAsElf(module));
   const purpose = `trace ${name}`;
-  for (const module of searchable) {
+  // Libraries are read only as far as the search goes: usually the executable defines it.
+  for (const [i, module] of modules.entries()) {
+    if (i > 0 && !readsAsElf(module)) continue;
     const symbol = definedFunction(module.elf().findFunction(name));
     if (symbol === undefined) continue;
     const found = debugInfo.query(module, (dwarf) => functionSites(dwarf, name, symbol.value));
@@ -39,6 +40,7 @@ export function locateFunction(
   }
   // Not an ELF symbol. A stripped module's debug file still has its symbols, and the
   // executable's DWARF knows functions that only exist inlined.
+  const searchable = modules.filter((module, i) => i === 0 || readsAsElf(module));
   const suggestions: string[] = [];
   for (const module of searchable) {
     if (!module.main && module.elf().sectionHeader(".symtab") !== undefined) continue;

@@ -6,6 +6,7 @@ import { locateAddress, locateFunction, moduleNamed } from "./locate.ts";
 import { locateLine } from "./locate_line.ts";
 import type { ProbeSite } from "./probe_site.ts";
 import type { ProcessModule } from "./process_modules.ts";
+import { mark } from "../timing.ts";
 
 /**
  * Finds where `target` lives among `modules` (executable first): one site for an address,
@@ -37,6 +38,7 @@ export function locateTarget(
     }
   } finally {
     debugInfo.settle();
+    mark(`located ${targetText}`);
   }
 }
 

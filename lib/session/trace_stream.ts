@@ -11,9 +11,10 @@ import { type CompiledScript, programForSite } from "../script/mod.ts";
 import { EventConsumer, type PidDisplay } from "./event_consumer.ts";
 import { runEventLoop } from "./event_loop.ts";
 import {
-  attachUprobe,
   createSessionMaps,
+  linkSiteUprobe,
   loadTraceProgram,
+  openSiteUprobe,
   readLostCount,
 } from "./kernel_session.ts";
 import { describeSites } from "./locate_target.ts";
@@ -21,6 +22,7 @@ import type { ProbeSite } from "./probe_site.ts";
 import { Resources } from "./resources.ts";
 import { type Status, summaryLine } from "./status.ts";
 import { StopReason, StopSignals } from "./stop_signals.ts";
+import { mark } from "../timing.ts";
 
 /** What a session adds to the loop. */
 export interface StreamHooks {
@@ -62,37 +64,46 @@ export async function attachAndStream(o: StreamOptions): Promise<number> {
   const resources = new Resources();
   const signals = new StopSignals();
   const { status, settings } = o;
+  // perf_event_open(uprobe) waits 8-30 ms in the kernel: each site's uprobe is opened on an FFI
+  // worker thread while the maps, programs and consumer are made, then linked below, in order.
+  const openings = o.sites.map((sites) =>
+    sites.map((site) => openSiteUprobe(resources, site, o.perfPid))
+  );
   try {
     const maps = createSessionMaps(resources, settings.ringbufSize);
     const hooks = o.prepare(resources);
-    o.compiled.traces.forEach((trace, i) => {
-      // One program per site: each gets its own link address and variable locations.
-      o.sites[i].forEach((site, j) => {
-        const progFd = loadTraceProgram(
-          resources,
-          trace.name,
-          `trace ${trace.targetText}`,
-          programForSite(trace, j).assemble(maps.fds),
-        );
-        try {
-          attachUprobe(resources, progFd, site, o.perfPid);
-        } catch (err) {
-          throw o.explainAttachError?.(err) ?? err;
-        }
-      });
-    });
-
     const consumer = new EventConsumer(o.compiled, settings, hooks.display, hooks.observe);
     const ring = resources.hold(
       new RingBuffer(maps.eventsFd, (bytes) => consumer.onSample(bytes)),
       "ring buffer",
       (r) => r.close(),
     );
+    mark("maps and consumer");
+    for (const [i, trace] of o.compiled.traces.entries()) {
+      // One program per site: each gets its own link address and variable locations.
+      for (const [j, site] of o.sites[i].entries()) {
+        const progFd = loadTraceProgram(
+          resources,
+          trace.name,
+          `trace ${trace.targetText}`,
+          programForSite(trace, j).assemble(maps.fds),
+        );
+        mark(`program ${site.label}`);
+        try {
+          await linkSiteUprobe(resources, progFd, site, openings[i][j]);
+        } catch (err) {
+          throw o.explainAttachError?.(err) ?? err;
+        }
+        mark(`uprobe ${site.label}`);
+      }
+    }
+
     status.info(hooks.attached(o.sites));
     if (settings.readyMarker !== undefined) {
       consumer.writer.line(settings.readyMarker);
       consumer.writer.flush();
     }
+    mark("ready");
     const deadline = settings.durationSeconds === undefined
       ? undefined
       : Date.now() + settings.durationSeconds * 1000;
@@ -119,6 +130,7 @@ export async function attachAndStream(o: StreamOptions): Promise<number> {
     status.notice(summaryLine(consumer.count, lost, reason));
   } finally {
     signals.dispose();
+    await Promise.all(openings.flat()); // their fds join `resources`, released below
     const failures = resources.releaseAll();
     for (const failure of failures) status.notice(`cleanup failed: ${failure}`);
   }

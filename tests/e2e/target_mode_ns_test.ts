@@ -26,6 +26,13 @@ async function startTracing(pidns: number): Promise<ProcessHandle> {
     pidns > 0 ? { ns: { pidns } } : {},
   );
   await waitForLine(gs, READY, 30_000, "stdout");
+  if (pidns > 0) {
+    // The harness may have looked for the program while `unshare` was still being exec'd (and
+    // still named like its parent); now that ghostscope is ready, it is PID 1 of the namespace.
+    const init = hostPidOf(1, gs.child.pid);
+    assert.ok(init !== null, "ghostscope not found as PID 1 of its namespace");
+    gs.pid = init;
+  }
   return gs;
 }
 
