@@ -36,7 +36,10 @@ demo: deps fixtures
 build: deps
 	@scripts/build.sh
 
+# Runs the bundle users run (dist/ghostscope.js, rebuilt first) next to bpftrace; the report goes to
+# bench/out/latest.md. `make bench BENCH_ARGS='--reps 9'`; bench/startup.ts profiles start-up.
 bench: deps fixtures
+	@scripts/build.sh --bundle-only
 	$(DENO) run -A bench/run.ts $(BENCH_ARGS)
 
 shellcheck:

@@ -1,13 +1,21 @@
 /**
  * ghostscope vs bpftrace on the hotloop fixture, side by side in one run, interleaved.
  *
- *   deno run -A bench/run.ts [--reps 5] [--tools ghostscope,bpftrace]
+ *   deno run -A bench/run.ts [--reps 7] [--tools ghostscope,bpftrace]
  *     [--only ready,cond,empty,throughput] [--n-hot 100000] [--n-fp 1000000]
- *     [--n-tput 300000] [--at-entry] [--json FILE]
+ *     [--n-tput 300000] [--entry dist/ghostscope.js] [--no-ts-entry] [--at-entry]
+ *     [--json FILE] [--md FILE]
+ *
+ * ghostscope runs as users run it: `deno run -A dist/ghostscope.js` (the bundle `make build`
+ * makes; `make bench` rebuilds it first), or `--entry` / GHOSTSCOPE_BIN (see
+ * tests/e2e/harness.ts). Its ready latency is also measured from the TypeScript sources
+ * (`deno run -A main.ts`, "ghostscope (main.ts)") unless `--no-ts-entry`.
  *
  * Measurements (each repetition runs every cell once; the tool order alternates per rep):
  *   ready       process start -> probes attached: ghostscope `--emit-ready-marker READY`,
  *               bpftrace `BEGIN { printf("READY\n") }` (both on stdout, read through a pipe).
+ *               Taken from every cond/empty run (4 per rep and tool) plus, for main.ts, one
+ *               ready-only run per rep.
  *   cond        per-hit cost of a never-true conditional print, on bench_hot (first instruction
  *               `mov`: single-stepped) and bench_hot_fp (first instruction `push %rbp`:
  *               emulated): (target loop time with the probe - without) / N.
@@ -15,42 +23,51 @@
  *   throughput  two integers printed per hit of bench_hot_fp, stdout redirected to a file:
  *               events/s (delivered / time from go to the last byte written), events lost as
  *               the tool reports them (bpftrace "Lost N events", ghostscope's summary
- *               "N events, M lost"), and unaccounted = N - delivered - lost.
+ *               "N events, M lost"), and unaccounted = N - delivered - lost. Only the target's
+ *               own events count as delivered (bpftrace 0.17's -p does not filter uprobes, so
+ *               another hotloop would show up too: counted apart as "other processes' events").
+ *
+ * Both tools probe the same instruction: bpftrace `uprobe:hotloop:FUNC` is the function's entry;
+ * ghostscope `trace FUNC` is the address gdb's `break FUNC` picks, which for these two functions
+ * is the entry too. The report checks that from ghostscope's own status line.
  *
  * The hotloop fixture prints its pid, waits for SIGUSR1 (sent once the tracer is READY), runs
  * its loop and prints the loop's own CLOCK_MONOTONIC time, so attach and detach never pollute
- * the timing. ghostscope runs as `deno run -A main.ts` (or GHOSTSCOPE_BIN, see
- * tests/e2e/harness.ts). Results: a table on stdout and JSON in bench/out/.
+ * the timing. Results: a table on stdout, and in bench/out/ a JSON file and a markdown report
+ * (also copied to bench/out/latest.md) with the targets and whether they are met.
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
-import { ghostscopeArgv, LineStream, REPO_ROOT } from "../tests/e2e/harness.ts";
+import { LineStream, REPO_ROOT } from "../tests/e2e/harness.ts";
 
-type Tool = "ghostscope" | "bpftrace";
+type Tool = "ghostscope" | "ghostscope (main.ts)" | "bpftrace";
 type Kind = "cond" | "empty" | "tput";
 type Func = "bench_hot" | "bench_hot_fp";
 
 const { values: opts } = parseArgs({
   args: Deno.args,
   options: {
-    reps: { type: "string", default: "5" },
+    reps: { type: "string", default: "7" },
     tools: { type: "string", default: "ghostscope,bpftrace" },
     only: { type: "string", default: "ready,cond,empty,throughput" },
     "n-hot": { type: "string", default: "100000" },
     "n-fp": { type: "string", default: "1000000" },
     "n-tput": { type: "string", default: "300000" },
+    entry: { type: "string" },
+    "no-ts-entry": { type: "boolean", default: false },
     "at-entry": { type: "boolean", default: false },
     json: { type: "string" },
+    md: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 if (opts.help) {
   console.log(
     "usage: deno run -A bench/run.ts [--reps N] [--tools ghostscope,bpftrace] " +
-      "[--only ready,cond,empty,throughput] [--n-hot N] [--n-fp N] [--n-tput N] [--at-entry] " +
-      "[--json FILE]",
+      "[--only ready,cond,empty,throughput] [--n-hot N] [--n-fp N] [--n-tput N] " +
+      "[--entry FILE] [--no-ts-entry] [--at-entry] [--json FILE] [--md FILE]",
   );
   Deno.exit(0);
 }
@@ -67,9 +84,21 @@ const HOTLOOP = `${REPO_ROOT}/tests/fixtures/build/hotloop`;
 const OUT_DIR = `${REPO_ROOT}/bench/out`;
 const READY = "READY";
 const dec = new TextDecoder();
+/** What ghostscope runs from: --entry, else GHOSTSCOPE_BIN, else the bundle. */
+const GS_ENTRY = opts.entry ?? Deno.env.get("GHOSTSCOPE_BIN") ?? "dist/ghostscope.js";
+const TS_ENTRY = !opts["no-ts-entry"] && TOOLS.includes("ghostscope") && ONLY.has("ready");
 
 for (const t of TOOLS) {
   if (t !== "ghostscope" && t !== "bpftrace") throw new Error(`unknown tool ${t}`);
+}
+if (TOOLS.includes("ghostscope")) {
+  const path = GS_ENTRY.startsWith("/") ? GS_ENTRY : `${REPO_ROOT}/${GS_ENTRY}`;
+  try {
+    Deno.statSync(path);
+  } catch {
+    console.error(`bench: ${path} is missing: run 'make bench' (it builds the bundle first)`);
+    Deno.exit(2);
+  }
 }
 
 // --- probe sites --------------------------------------------------------------------------------
@@ -123,6 +152,8 @@ interface RunResult {
   lost?: number;
   eventsPerSec?: number;
   exitAfterTargetMs?: number;
+  /** ghostscope: the module offset its status line says the probe went to. */
+  probedAt?: number;
   error?: string;
 }
 
@@ -149,8 +180,21 @@ function tracerArgv(tool: Tool, kind: Kind, func: Func, pid: number, sites: Reco
     : `print "{} {}", $pid, i;`;
   const args = ["-p", String(pid), "-s", `trace ${target} { ${body} }`];
   args.push("--emit-ready-marker", READY, "--output", "plain");
-  if (kind !== "tput") args.push("--no-status");
-  return ghostscopeArgv(args);
+  const entry = tool === "ghostscope (main.ts)" ? "main.ts" : GS_ENTRY;
+  const path = entry.startsWith("/") ? entry : `${REPO_ROOT}/${entry}`;
+  // A script runs under this deno; anything else is an executable (dist/ghostscope).
+  return /\.(js|ts|mjs)$/.test(entry)
+    ? [Deno.execPath(), "run", "-A", path, ...args]
+    : [path, ...args];
+}
+
+/** `... attached at bench_hot_fp (hotloop+0x1430); ...` -> 0x1430. */
+function probedAt(stderr: string[]): number | undefined {
+  for (const l of stderr) {
+    const m = l.match(/attached at \S+ \([^+)]+\+0x([0-9a-f]+)[,)]/);
+    if (m) return parseInt(m[1], 16);
+  }
+  return undefined;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -248,6 +292,7 @@ async function runPiped(
   await reap(child, 3000);
   res.exitAfterTargetMs = performance.now() - tExit;
   await Promise.all([out.done, err.done]);
+  if (tool !== "bpftrace") res.probedAt = probedAt(err.lines);
   return res;
 }
 
@@ -317,8 +362,6 @@ async function runToFile(tool: Tool, sites: Record<Func, Site>): Promise<RunResu
   if (size !== lastSize) lastGrowth = performance.now();
   const outText = await Deno.readTextFile(outFile);
   const errText = await Deno.readTextFile(errFile).catch(() => "");
-  // Only the target's own events count: bpftrace 0.17's -p does not filter uprobes, so another
-  // process running the same binary would show up too ("foreign").
   let delivered = 0;
   let foreign = 0;
   for (const l of outText.split("\n")) {
@@ -373,12 +416,22 @@ function record(
   if (err) c.errors.push(err);
   else if (v !== undefined && Number.isFinite(v)) c.values.push(v);
 }
+/** Where ghostscope's status line said each function's probe went. */
+const probed = new Map<Func, Set<number>>();
 
 const sites = await probeSites();
+const loadBefore = Deno.loadavg();
+const startedAt = new Date();
+const versions = {
+  kernel: Deno.osRelease(),
+  deno: Deno.version.deno,
+  bpftrace: TOOLS.includes("bpftrace") ? (await run("bpftrace", ["--version"])).trim() : "-",
+  cpus: navigator.hardwareConcurrency,
+};
 console.log(`ghostscope vs bpftrace on ${HOTLOOP}`);
 console.log(
-  `reps=${REPS} n(bench_hot)=${N.bench_hot} n(bench_hot_fp)=${N.bench_hot_fp} n(throughput)=${N_TPUT} ` +
-    `ghostscope probe target: ${
+  `reps=${REPS} n(bench_hot)=${N.bench_hot} n(bench_hot_fp)=${N.bench_hot_fp} ` +
+    `n(throughput)=${N_TPUT}; ghostscope runs ${GS_ENTRY}, probe target: ${
       opts["at-entry"] ? "function entry address (trace 0xADDR)" : "function name"
     }`,
 );
@@ -388,10 +441,11 @@ for (const s of Object.values(sites)) {
       `gdb breakpoint (after prologue) ${s.gdbBreak}`,
   );
 }
-console.log(`  bpftrace: ${(await run("bpftrace", ["--version"])).trim()}`);
+console.log(`  ${versions.bpftrace}; deno ${versions.deno}; kernel ${versions.kernel}`);
 
-// Warm-up (discarded): deno's module cache, page cache, first perf_event_open.
-for (const tool of TOOLS) {
+// Warm-up (discarded): deno's module and code caches, page cache, first perf_event_open.
+const warmTools: Tool[] = [...TOOLS, ...(TS_ENTRY ? ["ghostscope (main.ts)" as Tool] : [])];
+for (const tool of warmTools) {
   const r = await runPiped(tool, "cond", "bench_hot_fp", 1000, sites);
   if (r.error) console.log(`  warm-up ${tool}: ${r.error}`);
 }
@@ -409,9 +463,12 @@ for (let rep = 0; rep < REPS; rep++) {
       for (const kind of kinds.length ? kinds : (["cond"] as Kind[])) {
         for (const tool of order) {
           const r = await runPiped(tool, kind, func, N[func], sites);
-          if (ONLY.has("ready") && kind === "cond" && func === "bench_hot_fp") {
+          if (ONLY.has("ready")) {
             record("ready latency", tool, "ms", r.readyMs, r.error);
             record("exit after target exit", tool, "ms", r.exitAfterTargetMs, r.error);
+          }
+          if (r.probedAt !== undefined) {
+            probed.set(func, (probed.get(func) ?? new Set()).add(r.probedAt));
           }
           if (ONLY.has(kind)) {
             const perHitUs = r.loopNs !== undefined
@@ -428,6 +485,10 @@ for (let rep = 0; rep < REPS; rep++) {
         }
       }
     }
+  }
+  if (TS_ENTRY) {
+    const r = await runPiped("ghostscope (main.ts)", "cond", "bench_hot_fp", 1000, sites);
+    record("ready latency", "ghostscope (main.ts)", "ms", r.readyMs, r.error);
   }
   if (ONLY.has("throughput")) {
     for (const tool of order) {
@@ -453,10 +514,18 @@ for (let rep = 0; rep < REPS; rep++) {
   }
   console.log(`  rep ${rep + 1}/${REPS} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
+const loadAfter = Deno.loadavg();
 
 // --- report ---------------------------------------------------------------------------------
 
-function stats(v: number[]) {
+interface Stats {
+  min: number;
+  median: number;
+  max: number;
+  n: number;
+}
+
+function stats(v: number[]): Stats | null {
   const s = [...v].sort((a, b) => a - b);
   if (s.length === 0) return null;
   const mid = s.length >> 1;
@@ -480,27 +549,79 @@ function cellText(c: Cell | undefined): string {
   return `${fmt(s.min)} / ${fmt(s.median)} / ${fmt(s.max)}${errs}`;
 }
 
+const median = (metric: string, tool: Tool) => {
+  const c = cells.get(`${metric}|${tool}`);
+  return c ? stats(c.values)?.median : undefined;
+};
+const ratio = (metric: string) => {
+  const g = median(metric, "ghostscope");
+  const b = median(metric, "bpftrace");
+  return g !== undefined && b !== undefined && b !== 0 ? g / b : undefined;
+};
+
+/** The project's targets, judged on the medians of this run. */
+interface Verdict {
+  metric: string;
+  target: string;
+  ok: boolean | undefined;
+}
+const verdicts = new Map<string, Verdict>();
+{
+  const ready = median("ready latency", "ghostscope");
+  const readyBt = median("ready latency", "bpftrace");
+  verdicts.set("ready latency", {
+    metric: "ready latency",
+    target: "≤ 100 ms and below bpftrace",
+    ok: ready === undefined || readyBt === undefined ? undefined : ready <= 100 && ready < readyBt,
+  });
+  for (const func of FUNCS) {
+    const metric = `per hit never-true if ${func}`;
+    const r = ratio(metric);
+    verdicts.set(metric, {
+      metric,
+      target: "≤ 1.2× bpftrace",
+      ok: r === undefined ? undefined : r <= 1.2,
+    });
+  }
+  const tput = median("throughput bench_hot_fp", "ghostscope");
+  const tputBt = median("throughput bench_hot_fp", "bpftrace");
+  const lost = cells.get("  lost (reported)|ghostscope")?.values ?? [];
+  const unaccounted = cells.get("  unaccounted|ghostscope")?.values ?? [];
+  const tputErrors = cells.get("throughput bench_hot_fp|ghostscope")?.errors.length ?? 0;
+  verdicts.set("throughput bench_hot_fp", {
+    metric: "throughput bench_hot_fp",
+    target: "≥ 500k/s, 0 lost in every run, above bpftrace",
+    ok: tput === undefined || tputBt === undefined ? undefined : tput >= 500 && tput > tputBt &&
+      tputErrors === 0 && lost.every((x) => x === 0) && unaccounted.every((x) => x === 0),
+  });
+}
+
 const metrics = [...new Set([...cells.values()].map((c) => c.metric))];
 const header = [
   "metric (unit)",
   "ghostscope min/med/max",
   "bpftrace min/med/max",
   "gs/bt (median)",
+  "target",
 ];
 const rows: string[][] = [];
 for (const m of metrics) {
   const base = cells.get(`${m}|baseline`);
   if (base) {
-    rows.push([`${m} (${base.unit})`, `no tracer: ${cellText(base)}`, "", ""]);
+    rows.push([`${m} (${base.unit})`, `no tracer: ${cellText(base)}`, "", "", ""]);
     continue;
   }
   const gs = cells.get(`${m}|ghostscope`);
   const bt = cells.get(`${m}|bpftrace`);
   const unit = (gs ?? bt)!.unit;
-  const gm = gs ? stats(gs.values)?.median : undefined;
-  const bm = bt ? stats(bt.values)?.median : undefined;
-  const ratio = gm !== undefined && bm !== undefined && bm !== 0 ? `${fmt(gm / bm)}x` : "-";
-  rows.push([`${m} (${unit})`, cellText(gs), cellText(bt), ratio]);
+  const r = ratio(m);
+  const v = verdicts.get(m);
+  const verdict = v === undefined
+    ? ""
+    : `${v.target}: ${v.ok === undefined ? "n/a" : v.ok ? "MET" : "MISSED"}`;
+  rows.push([`${m} (${unit})`, cellText(gs), cellText(bt), r ? `${fmt(r)}x` : "-", verdict]);
+  const ts = cells.get(`${m}|ghostscope (main.ts)`);
+  if (ts) rows.push([`  ${m}, ghostscope from main.ts (${unit})`, cellText(ts), "", "", ""]);
 }
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
@@ -509,22 +630,58 @@ console.log(line(header));
 console.log(widths.map((w) => "-".repeat(w)).join("  "));
 for (const r of rows) console.log(line(r));
 
+const siteNotes = FUNCS.map((f) => {
+  const s = sites[f];
+  const at = [...(probed.get(f) ?? [])].map((a) => `0x${a.toString(16)}`).join(", ") || "?";
+  const same = probed.get(f)?.size === 1 && probed.get(f)!.has(s.vaddr);
+  return `- \`${f}\`: entry 0x${s.vaddr.toString(16)} (first instruction \`${s.firstInsn}\`); ` +
+    `bpftrace probes the entry, ghostscope probed ${at}` +
+    (same ? " (the same instruction)" : " (**not the same instruction**)");
+});
+const mdEscape = (s: string) => s.replace(/\|/g, "\\|");
+const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(" ");
+const md = [
+  `# ghostscope vs bpftrace, ${startedAt.toISOString()}`,
+  "",
+  `\`make bench\` (bench/run.ts): ${REPS} repetitions, tools interleaved (order alternating per ` +
+  `repetition); min / median / max over the runs. Machine: ${versions.cpus} CPUs, kernel ` +
+  `${versions.kernel}, load average ${load(loadBefore)} before and ${load(loadAfter)} after. ` +
+  `${versions.bpftrace}; ghostscope runs \`deno run -A ${GS_ENTRY}\` (Deno ${versions.deno}).`,
+  "",
+  `| ${header.join(" | ")} |`,
+  `|${header.map(() => "---").join("|")}|`,
+  ...rows.map((r) => `| ${r.map(mdEscape).join(" | ")} |`),
+  "",
+  `Loops: bench_hot ${N.bench_hot} calls, bench_hot_fp ${N.bench_hot_fp} calls, throughput ` +
+  `${N_TPUT} events. Per-hit cost = (loop time with the probe − without) / calls.`,
+  ...siteNotes,
+  "",
+].join("\n");
+
 await Deno.mkdir(OUT_DIR, { recursive: true });
-const jsonPath = opts.json ??
-  `${OUT_DIR}/bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`;
+const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
+const mdPath = opts.md ?? `${OUT_DIR}/bench-${stamp}.md`;
+await Deno.writeTextFile(mdPath, md);
+await Deno.writeTextFile(`${OUT_DIR}/latest.md`, md);
+const jsonPath = opts.json ?? `${OUT_DIR}/bench-${stamp}.json`;
 await Deno.writeTextFile(
   jsonPath,
   JSON.stringify(
     {
-      date: new Date().toISOString(),
+      date: startedAt.toISOString(),
       reps: REPS,
       n: { ...N, throughput: N_TPUT },
       atEntry: opts["at-entry"],
+      entry: GS_ENTRY,
+      versions,
+      load: { before: loadBefore, after: loadAfter },
       sites,
+      probed: Object.fromEntries([...probed].map(([f, s]) => [f, [...s]])),
+      verdicts: [...verdicts.values()],
       cells: [...cells.values()].map((c) => ({ ...c, stats: stats(c.values) })),
     },
     null,
     2,
   ),
 );
-console.log(`\nJSON: ${jsonPath}`);
+console.log(`\nmarkdown: ${mdPath} (and ${OUT_DIR}/latest.md)\nJSON: ${jsonPath}`);

@@ -19,7 +19,12 @@ export type TaskFilter =
   /** Keep tasks whose host tgid (`bpf_get_current_pid_tgid() >> 32`) equals `tgid`. */
   | { kind: "host-tgid"; tgid: number }
   /** Keep tasks whose active pid namespace is `ns` and whose tgid in that namespace is `tgid`. */
-  | { kind: "ns-tgid"; ns: PidNsRef; tgid: number };
+  | { kind: "ns-tgid"; ns: PidNsRef; tgid: number }
+  /**
+   * Keep every task except process `tgid` (host view, or in `ns` when given): ghostscope's own
+   * process, so that `-t` on a library ghostscope itself maps (libc) never traces its own calls.
+   */
+  | { kind: "exclude-tgid"; tgid: number; ns?: PidNsRef };
 
 /** Which pid numbers `$pid` / `$tid` report. */
 export type PidView =

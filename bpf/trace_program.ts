@@ -226,6 +226,23 @@ class TraceCodegen {
         a.jmp(JmpOp.Jne, Reg.R1, this.#tgidImm(filter.tgid), LABEL_EXIT);
         haveNsInfo = view.kind === "ns" && sameNs(view.ns, filter.ns);
         break;
+      case "exclude-tgid":
+        if (filter.ns === undefined) {
+          a.call(BpfHelper.GetCurrentPidTgid);
+          if (needsPidTgid) a.stx(Size.DW, Reg.R10, SLOT_PID_TGID, Reg.R0);
+          havePidTgid = true;
+          a.rsh64(Reg.R0, 32);
+          a.jmp(JmpOp.Jeq, Reg.R0, this.#tgidImm(filter.tgid), LABEL_EXIT);
+        } else {
+          // Outside `ns` the helper fails: such a task is not ours, keep it.
+          const keep = this.#label("not_self");
+          this.#callNsInfo(filter.ns.dev, filter.ns.ino);
+          a.jmp(JmpOp.Jne, Reg.R0, 0, keep);
+          a.ldx(Size.W, Reg.R1, Reg.R10, NS_INFO_TGID);
+          a.jmp(JmpOp.Jeq, Reg.R1, this.#tgidImm(filter.tgid), LABEL_EXIT);
+          a.label(keep);
+        }
+        break;
     }
     if (needsPidTgid && !havePidTgid) {
       a.call(BpfHelper.GetCurrentPidTgid);

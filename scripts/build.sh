@@ -61,6 +61,8 @@ if ! DENO_DIR="$empty/.deno" smoke "$BUNDLE" "$empty" \
 fi
 rm -rf "$empty"
 echo "built $BUNDLE ($(wc -c <"$BUNDLE") bytes): run it with 'deno run -A $BUNDLE'"
+# `make bench` needs only the bundle.
+[ "${1:-}" = "--bundle-only" ] && exit 0
 
 # --- 2. the executable -------------------------------------------------------------------------
 rm -f "$EXE"

@@ -29,6 +29,9 @@ function filterText(filter: TaskFilter | undefined): string {
     case "ns-tgid":
       return `ns-tgid: bpf_get_ns_current_pid_tgid(dev ${filter.ns.dev}, ino ${filter.ns.ino})` +
         `.tgid == ${filter.tgid}`;
+    case "exclude-tgid":
+      return `every task except tgid ${filter.tgid}` +
+        (filter.ns ? ` in namespace ino ${filter.ns.ino}` : " (host view)");
   }
 }
 
@@ -123,6 +126,12 @@ function filterJson(filter: TaskFilter | undefined): Json {
         kind: "ns-tgid",
         tgid: filter.tgid,
         ns: { dev: String(filter.ns.dev), ino: String(filter.ns.ino) },
+      };
+    case "exclude-tgid":
+      return {
+        kind: "exclude-tgid",
+        tgid: filter.tgid,
+        ns: filter.ns ? { dev: String(filter.ns.dev), ino: String(filter.ns.ino) } : null,
       };
   }
 }

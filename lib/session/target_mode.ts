@@ -155,19 +155,26 @@ function prepare(
   };
 }
 
-/** Standalone -t: no filter, `$pid` in ghostscope's own namespace. */
+/**
+ * Standalone -t: every process but ghostscope's own (it may map the traced library itself),
+ * `$pid` in ghostscope's own namespace.
+ */
 function ownScope(status: Status): Scope {
-  const none: TaskFilter = { kind: "none" };
   const ns = readPidNs("self");
-  if (isInitialPidNs(ns)) return { filter: none, pidView: { kind: "host" } };
+  if (isInitialPidNs(ns)) {
+    return { filter: { kind: "exclude-tgid", tgid: Deno.pid }, pidView: { kind: "host" } };
+  }
   if (ns.dev === undefined || !probeHelper(ProgType.Kprobe, BpfHelper.GetNsCurrentPidTgid)) {
     status.notice(
       "this kernel cannot report PIDs in ghostscope's PID namespace: $pid/$tid show host PIDs",
     );
-    return { filter: none, pidView: { kind: "host" } };
+    return { filter: { kind: "none" }, pidView: { kind: "host" } };
   }
   const self: PidNsRef = { dev: ns.dev, ino: ns.ino };
-  return { filter: none, pidView: { kind: "ns", ns: self } };
+  return {
+    filter: { kind: "exclude-tgid", tgid: Deno.pid, ns: self },
+    pidView: { kind: "ns", ns: self },
+  };
 }
 
 /** -t with -p: the pid plan decides. */

@@ -22,6 +22,8 @@ const FILTERS: TaskFilter[] = [
   { kind: "none" },
   { kind: "host-tgid", tgid: 1 },
   { kind: "ns-tgid", ns: NS_A, tgid: 1 },
+  { kind: "exclude-tgid", tgid: 1 },
+  { kind: "exclude-tgid", tgid: 1, ns: NS_B },
 ];
 const VIEWS: PidView[] = [{ kind: "host" }, { kind: "ns", ns: NS_A }, { kind: "ns", ns: NS_B }];
 
