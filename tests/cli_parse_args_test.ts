@@ -77,7 +77,7 @@ const CASES: string[][] = [
   ["-ph"],
   ["-hph"],
   ["--pid=", "x"],
-  ["-s", "trace f { print \"-x\"; }"],
+  ["-s", 'trace f { print "-x"; }'],
 ];
 
 Deno.test("parseCommandLine matches node:util parseArgs on known command lines", () => {
