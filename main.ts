@@ -8,6 +8,7 @@ import { loadSettings } from "./lib/config/load.ts";
 import { describeError, exitCodeFor } from "./lib/cli/report_error.ts";
 import { runPidInfo } from "./lib/session/pid_info.ts";
 import { runTrace } from "./lib/session/run.ts";
+import { startUprobeWarmup } from "./lib/session/uprobe_warmup.ts";
 import { mark } from "./lib/timing.ts";
 
 async function main(argv: string[]): Promise<number> {
@@ -23,6 +24,7 @@ async function main(argv: string[]): Promise<number> {
     case "pid-info":
       return runPidInfo(request.pidText, request.json);
     case "trace": {
+      startUprobeWarmup(import.meta.url);
       const { settings } = await loadSettings({
         cli: request.trace.settings,
         configPath: request.trace.configPath,

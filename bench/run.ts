@@ -256,13 +256,18 @@ async function reap(child: Deno.ChildProcess, graceMs: number): Promise<boolean>
   return self;
 }
 
-/** ready / cond / empty: tracer output through a pipe. */
+/**
+ * ready / cond / empty: tracer output through a pipe. `lingerMs`: wait that long after READY
+ * before starting the target (the warm-up uses it so that Deno stores its code cache, which a
+ * process only does when it lives a little after loading, as any real session does).
+ */
 async function runPiped(
   tool: Tool,
   kind: Kind,
   func: Func,
   n: number,
   sites: Record<Func, Site>,
+  lingerMs = 0,
 ): Promise<RunResult> {
   const target = await startHotloop(n);
   const argv = tracerArgv(tool, kind, func, target.pid, sites);
@@ -286,6 +291,7 @@ async function runPiped(
     await Promise.all([child.status, target.child.status, out.done, err.done]);
     return { error: firstError(err.lines, out.lines) };
   }
+  if (lingerMs > 0) await sleep(lingerMs);
   Deno.kill(target.pid, "SIGUSR1");
   res.loopNs = await finishTarget(target);
   const tExit = performance.now();
@@ -446,7 +452,7 @@ console.log(`  ${versions.bpftrace}; deno ${versions.deno}; kernel ${versions.ke
 // Warm-up (discarded): deno's module and code caches, page cache, first perf_event_open.
 const warmTools: Tool[] = [...TOOLS, ...(TS_ENTRY ? ["ghostscope (main.ts)" as Tool] : [])];
 for (const tool of warmTools) {
-  const r = await runPiped(tool, "cond", "bench_hot_fp", 1000, sites);
+  const r = await runPiped(tool, "cond", "bench_hot_fp", 1000, sites, 500);
   if (r.error) console.log(`  warm-up ${tool}: ${r.error}`);
 }
 
@@ -533,7 +539,8 @@ function stats(v: number[]): Stats | null {
   return { min: s[0], median, max: s[s.length - 1], n: s.length };
 }
 
-function fmt(x: number): string {
+function fmt(x: number, unit?: string): string {
+  if (unit === "events") return x.toFixed(0);
   const a = Math.abs(x);
   if (a >= 1000) return x.toFixed(0);
   if (a >= 100) return x.toFixed(1);
@@ -546,7 +553,7 @@ function cellText(c: Cell | undefined): string {
   const s = stats(c.values);
   if (!s) return `error: ${c.errors[0] ?? "no data"}`.slice(0, 44);
   const errs = c.errors.length ? ` (${c.errors.length} err)` : "";
-  return `${fmt(s.min)} / ${fmt(s.median)} / ${fmt(s.max)}${errs}`;
+  return `${fmt(s.min, c.unit)} / ${fmt(s.median, c.unit)} / ${fmt(s.max, c.unit)}${errs}`;
 }
 
 const median = (metric: string, tool: Tool) => {

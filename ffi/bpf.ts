@@ -18,5 +18,5 @@ export {
 export { createMap, mapDelete, mapLookup, mapNextKey, mapUpdate } from "./maps.ts";
 export { loadProgram } from "./programs.ts";
 export { possibleCpus, probeHelper, probeMapType, probeProgType } from "./probes.ts";
-export { closeFd, type ObjectInfo, objectInfo } from "./fds.ts";
+export { closeFd, closeFdInBackground, type ObjectInfo, objectInfo } from "./fds.ts";
 export { BpfError, NotSupportedError, VerifierError } from "./errors.ts";

@@ -44,3 +44,12 @@ export function closeFd(fd: number): void {
     throw err;
   }
 }
+
+/**
+ * Closes an fd on an FFI worker thread, for fds whose release makes the kernel wait (a uprobe perf
+ * event waits for an RCU grace period, ~100 ms). Failures are not reported: errno is thread-local,
+ * so use it only where a failed close would change nothing.
+ */
+export async function closeFdInBackground(fd: number): Promise<void> {
+  await libc().close_nb(fd);
+}

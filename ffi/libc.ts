@@ -21,6 +21,8 @@ const LIBC_SYMBOLS = {
   /** `int ioctl(int fd, unsigned long request, ...)` with one argument. */
   ioctl: { parameters: ["i32", "u64", "u64"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
+  /** `close` on an FFI worker thread (closing a uprobe perf fd waits ~100 ms in the kernel). */
+  close_nb: { name: "close", parameters: ["i32"], result: "i32", nonblocking: true },
   __errno_location: { parameters: [], result: "pointer" },
   strerror: { parameters: ["i32"], result: "pointer" },
   geteuid: { parameters: [], result: "u32" },

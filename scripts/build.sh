@@ -48,8 +48,8 @@ if ! "$DENO" bundle --quiet --platform browser --output "$BUNDLE" "$ENTRY" >"$lo
   fail "deno bundle failed"
 fi
 rm -f "$log"
-if grep -Eq '(from|import\(|require\()[[:space:]]*"(npm|jsr|https?):' "$BUNDLE"; then
-  fail "$BUNDLE still imports npm:/jsr:/remote modules; it is not self-contained"
+if grep -Eq '(from|import\(|require\()[[:space:]]*"(npm|jsr|https?|node):' "$BUNDLE"; then
+  fail "$BUNDLE still imports npm:/jsr:/node:/remote modules; it is not self-contained"
 fi
 empty=$(mktemp -d /tmp/gs-bundle-run.XXXXXX)
 cp "$BUNDLE" "$empty/ghostscope.js"
@@ -58,6 +58,15 @@ if ! DENO_DIR="$empty/.deno" smoke "$BUNDLE" "$empty" \
   "$DENO" run -A --no-config --no-lock --no-npm --no-remote ghostscope.js; then
   rm -rf "$empty" "$BUNDLE"
   exit 1
+fi
+# The bundled yaml parser works: an unknown key in a config file is reported by name.
+echo "not_a_setting: 1" >"$empty/ghostscope.yaml"
+out=$(cd "$empty" && DENO_DIR="$empty/.deno" timeout 20 "$DENO" run -A --no-config --no-lock \
+  --no-npm --no-remote ghostscope.js -p 1 -s 'trace f {}' </dev/null 2>&1) || true
+if ! grep -q "unknown key 'not_a_setting'" <<<"$out"; then
+  echo "$out" | tail -n 5 >&2
+  rm -rf "$empty" "$BUNDLE"
+  fail "$BUNDLE cannot read a config file (the bundled yaml parser failed)"
 fi
 rm -rf "$empty"
 echo "built $BUNDLE ($(wc -c <"$BUNDLE") bytes): run it with 'deno run -A $BUNDLE'"

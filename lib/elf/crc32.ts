@@ -8,8 +8,14 @@
 
 const POLY = 0xedb88320;
 
-/** 8 tables of 256 entries: T[k][b] = CRC of byte b followed by k zero bytes. */
-const TABLES: Uint32Array = (() => {
+let tables: Uint32Array | undefined;
+
+/**
+ * 8 tables of 256 entries: T[k][b] = CRC of byte b followed by k zero bytes. Built on first use:
+ * at import time it would cost every start-up ~1 ms (interpreted loops) for a checksum only
+ * debug-file lookups need.
+ */
+function buildTables(): Uint32Array {
   const t = new Uint32Array(8 * 256);
   for (let b = 0; b < 256; b++) {
     let c = b;
@@ -23,7 +29,7 @@ const TABLES: Uint32Array = (() => {
     }
   }
   return t;
-})();
+}
 
 /**
  * CRC-32 of `bytes`. Pass the previous result as `crc` to continue a running checksum over
@@ -32,7 +38,7 @@ const TABLES: Uint32Array = (() => {
  * @returns the CRC as an unsigned 32-bit number
  */
 export function crc32(bytes: Uint8Array, crc = 0): number {
-  const t = TABLES;
+  const t = tables ??= buildTables();
   let c = ~crc >>> 0;
   let i = 0;
   const n = bytes.length;

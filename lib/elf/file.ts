@@ -1,23 +1,28 @@
 /**
  * {@link ElfFile}: one parsed ELF64 x86_64 file. Opening reads the file once and decodes only the
  * headers (file header, program headers, section headers); sections, symbols, notes and the
- * dynamic section are decoded on first use and cached.
+ * dynamic section are decoded on first use and cached. {@link openElfLazy} reads even the bytes on
+ * first use (headers at open, each section or segment when first needed).
  *
  * @module
  */
 
 import { UsageError } from "../errors.ts";
 import { ByteReader } from "./bytes.ts";
+import { LazyFile } from "./lazy_file.ts";
 import { decompressChdr, decompressZdebug, isZdebug } from "./compress.ts";
 import {
   DF_1_PIE,
+  EHDR64_SIZE,
   ET_CORE,
   ET_DYN,
   ET_EXEC,
   ET_REL,
+  PHDR64_SIZE,
   PT_DYNAMIC,
   PT_INTERP,
   PT_NOTE,
+  SHDR64_SIZE,
   SHF_COMPRESSED,
   SHT_DYNAMIC,
   SHT_DYNSYM,
@@ -90,10 +95,30 @@ export class ElfFile {
    *
    * @param bytes the whole file; kept (not copied), section data are views into it
    * @param path file path used in every message
+   * @param load when given, `bytes` is only filled on demand: `load(offset, length)` makes a
+   *   range valid and is called before any range is read (see {@link openElfLazy})
    */
-  constructor(readonly bytes: Uint8Array, readonly path: string) {
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly path: string,
+    private readonly load?: (offset: number, length: number) => void,
+  ) {
     this.reader = new ByteReader(bytes, path);
+    if (load !== undefined) {
+      // The file header, and section header 0 (extended numbering) that parseHeader may read.
+      load(0, EHDR64_SIZE);
+      if (bytes.length >= EHDR64_SIZE) load(this.reader.u64OrUndefined(40) ?? 0, SHDR64_SIZE);
+    }
     this.header = parseHeader(this.reader);
+    if (load !== undefined) {
+      const h = this.header;
+      load(h.phoff, h.phnum * PHDR64_SIZE);
+      load(h.shoff, h.shnum * SHDR64_SIZE);
+      if (h.shstrndx !== 0) {
+        const o = h.shoff + h.shstrndx * SHDR64_SIZE;
+        load(this.reader.u64OrUndefined(o + 24) ?? 0, this.reader.u64OrUndefined(o + 32) ?? 0);
+      }
+    }
     this.programHeaders = parseProgramHeaders(this.reader, this.header);
     this.sections = parseSectionHeaders(this.reader, this.header);
     this.loadMap = new LoadMap(this.programHeaders, path);
@@ -112,7 +137,13 @@ export class ElfFile {
   /** The section's bytes as stored in the file (compressed if it is); empty for SHT_NOBITS. */
   rawSectionData(sh: SectionHeader): Uint8Array {
     if (sh.type === SHT_NOBITS || sh.index === 0) return EMPTY;
-    return this.bytes.subarray(sh.offset, sh.offset + sh.size);
+    return this.range(sh.offset, sh.size);
+  }
+
+  /** `bytes[offset, offset + length)` (clamped to the file), loaded first if need be. */
+  private range(offset: number, length: number): Uint8Array {
+    this.load?.(offset, length);
+    return this.bytes.subarray(offset, Math.min(offset + length, this.bytes.length));
   }
 
   /**
@@ -161,6 +192,7 @@ export class ElfFile {
   get interp(): string | undefined {
     if (this.interpCache === NOT_YET) {
       const p = this.programHeaders.find((ph) => ph.type === PT_INTERP);
+      if (p !== undefined) this.load?.(p.offset, p.filesz);
       this.interpCache = p === undefined
         ? undefined
         : this.reader.cString(p.offset, p.offset + p.filesz);
@@ -210,16 +242,11 @@ export class ElfFile {
     }
     const ph = this.programHeaders.find((p) => p.type === PT_DYNAMIC);
     if (ph === undefined) return undefined;
-    const entries = parseDynamicEntries(
-      this.bytes.subarray(ph.offset, ph.offset + ph.filesz),
-      this.path,
-    );
+    const entries = parseDynamicEntries(this.range(ph.offset, ph.filesz), this.path);
     const loc = dynamicStringTable(entries);
     const off = loc ? this.loadMap.tryVaddrToFileOffset(loc.vaddr) : undefined;
     const strings = new StringTable(
-      loc && off !== undefined
-        ? this.bytes.subarray(off, Math.min(off + loc.size, this.bytes.length))
-        : EMPTY,
+      loc && off !== undefined ? this.range(off, loc.size) : EMPTY,
     );
     return interpretDynamic(entries, (o) => strings.get(o));
   }
@@ -236,7 +263,7 @@ export class ElfFile {
     } else {
       for (const p of this.programHeaders) {
         if (p.type !== PT_NOTE) continue;
-        out.push(...parseNotes(this.bytes.subarray(p.offset, p.offset + p.filesz), p.align));
+        out.push(...parseNotes(this.range(p.offset, p.filesz), p.align));
       }
     }
     this.notesCache = out;
@@ -358,6 +385,23 @@ export function openElf(path: string): ElfFile {
     throw new UsageError(readFailure(path, e));
   }
   return new ElfFile(bytes, path);
+}
+
+/**
+ * Opens `path` for reading on demand (see `lazy_file.ts`): the headers now, each section or
+ * segment's bytes when first used, so a symbol lookup in a big executable does not read its code.
+ * Same errors as {@link openElf}; anything but a regular file is read by {@link openElf}.
+ */
+export function openElfLazy(path: string): ElfFile {
+  let file: LazyFile;
+  try {
+    if (!Deno.statSync(path).isFile) return openElf(path);
+    file = new LazyFile(path);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(readFailure(path, e));
+  }
+  return new ElfFile(file.bytes, path, (offset, length) => file.load(offset, length));
 }
 
 function readFailure(path: string, e: unknown): string {

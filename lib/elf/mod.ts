@@ -1,7 +1,8 @@
 /**
  * `lib/elf/`: ELF64 x86_64 reader. Import from here; the files behind it each do one job:
  *
- * - `file.ts`: {@link ElfFile}, {@link openElf}, {@link parseElf} (entry points)
+ * - `file.ts`: {@link ElfFile}, {@link openElf}, {@link openElfLazy}, {@link parseElf} (entry points);
+ *   `lazy_file.ts`: reading a file range by range
  * - `header.ts`, `segments.ts`, `sections.ts`: header tables; `LoadMap` does vaddr <-> file offset
  * - `compress.ts`: SHF_COMPRESSED (zlib/zstd) and `.zdebug_*` decompression
  * - `symbols.ts`, `versions.ts`, `strtab.ts`: symbol decoding; `symbol_index.ts`: lookups
@@ -13,7 +14,7 @@
  * @module
  */
 
-export { ElfFile, type ElfKind, openElf, parseElf } from "./file.ts";
+export { ElfFile, type ElfKind, openElf, openElfLazy, parseElf } from "./file.ts";
 export type { ElfHeader } from "./header.ts";
 export { LoadMap, type ProgramHeader } from "./segments.ts";
 export type { SectionHeader } from "./sections.ts";

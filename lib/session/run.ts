@@ -22,11 +22,14 @@ import { Status } from "./status.ts";
 import { StopReason } from "./stop_signals.ts";
 import { attachAndStream, probesText } from "./trace_stream.ts";
 import { pidDisplay } from "./pid_display.ts";
-import { runTargetMode } from "./target_mode.ts";
 
 /** Runs a trace session; resolves to the exit code. */
 export async function runTrace(request: TraceRequest, settings: Settings): Promise<number> {
-  if (request.targetPath !== undefined) return await runTargetMode(request, settings);
+  if (request.targetPath !== undefined) {
+    // Loaded on demand: -t brings the process monitor (~17 modules) a -p run never needs.
+    const { runTargetMode } = await import("./target_mode.ts");
+    return await runTargetMode(request, settings);
+  }
   const status = new Status(settings.status);
   const plan = requireTraceable(planOrPrivilegeError(request.pidText ?? ""));
   ensurePrivileges();

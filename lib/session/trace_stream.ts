@@ -23,6 +23,7 @@ import { Resources } from "./resources.ts";
 import { type Status, summaryLine } from "./status.ts";
 import { StopReason, StopSignals } from "./stop_signals.ts";
 import { mark } from "../timing.ts";
+import { uprobeWarmupDone } from "./uprobe_warmup.ts";
 
 /** What a session adds to the loop. */
 export interface StreamHooks {
@@ -73,11 +74,6 @@ export async function attachAndStream(o: StreamOptions): Promise<number> {
     const maps = createSessionMaps(resources, settings.ringbufSize);
     const hooks = o.prepare(resources);
     const consumer = new EventConsumer(o.compiled, settings, hooks.display, hooks.observe);
-    const ring = resources.hold(
-      new RingBuffer(maps.eventsFd, (bytes) => consumer.onSample(bytes)),
-      "ring buffer",
-      (r) => r.close(),
-    );
     mark("maps and consumer");
     for (const [i, trace] of o.compiled.traces.entries()) {
       // One program per site: each gets its own link address and variable locations.
@@ -104,6 +100,12 @@ export async function attachAndStream(o: StreamOptions): Promise<number> {
       consumer.writer.flush();
     }
     mark("ready");
+    // Reading starts right after READY: events of the first moments wait in the ring meanwhile.
+    const ring = resources.hold(
+      new RingBuffer(maps.eventsFd, (bytes) => consumer.onSample(bytes)),
+      "ring buffer",
+      (r) => r.close(),
+    );
     const deadline = settings.durationSeconds === undefined
       ? undefined
       : Date.now() + settings.durationSeconds * 1000;
@@ -133,6 +135,7 @@ export async function attachAndStream(o: StreamOptions): Promise<number> {
     await Promise.all(openings.flat()); // their fds join `resources`, released below
     const failures = resources.releaseAll();
     for (const failure of failures) status.notice(`cleanup failed: ${failure}`);
+    await uprobeWarmupDone();
   }
   return 0;
 }
