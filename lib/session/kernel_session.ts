@@ -12,7 +12,7 @@ import {
   ProgType,
 } from "../../ffi/bpf.ts";
 import { VerifierError } from "../../ffi/errors.ts";
-import { attachBpf, openUprobeAsync } from "../../ffi/perf.ts";
+import { attachBpf, openUprobe, openUprobeAsync } from "../../ffi/perf.ts";
 import { EVENTS_MAP, eventsMapSpec, LOST_MAP, lostMapSpec, type MapSpec } from "../../bpf/maps.ts";
 import { RuntimeFailure } from "../errors.ts";
 import type { Resources } from "./resources.ts";
@@ -102,6 +102,26 @@ export async function linkSiteUprobe(
   const opened = await opening;
   if ("error" in opened) throw opened.error;
   resources.hold(attachBpf(opened.fd, progFd), `link ${site.label}`, closeFd);
+}
+
+/**
+ * Opens a new uprobe for `site` scoped to `pid` and links `progFd` to it, synchronously (used
+ * mid-session; the previous uprobe stays held until teardown, silent).
+ */
+export function relinkSiteUprobe(
+  resources: Resources,
+  progFd: number,
+  site: ProbeSite,
+  pid: number,
+): void {
+  // The exited thread's /proc/PID/root is gone with it: reach the file through the new thread.
+  const path = site.uprobePath.replace(/^\/proc\/\d+\/root\//, `/proc/${pid}/root/`);
+  const fd = resources.hold(
+    openUprobe({ path, offset: site.fileOffset, pid }),
+    `uprobe ${site.label} (thread ${pid})`,
+    closeFd,
+  );
+  resources.hold(attachBpf(fd, progFd), `link ${site.label} (thread ${pid})`, closeFd);
 }
 
 /** Sums the per-CPU loss counter. */

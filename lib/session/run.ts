@@ -19,6 +19,7 @@ import { DebugInfoLoader, NO_PROGRESS, useDebugInfo } from "../debuginfo/mod.ts"
 import { ensurePrivileges } from "./privileges.ts";
 import { processModules } from "./process_modules.ts";
 import { Status } from "./status.ts";
+import { ScopeKeeper } from "./scope_keeper.ts";
 import { StopReason } from "./stop_signals.ts";
 import { attachAndStream, probesText } from "./trace_stream.ts";
 import { pidDisplay } from "./pid_display.ts";
@@ -68,8 +69,10 @@ export async function runTrace(request: TraceRequest, settings: Settings): Promi
     prepare: (resources) => {
       // Held from before attaching, so a target that dies meanwhile is reported as exited.
       const pidfd = resources.hold(openTargetPidfd(plan), "pidfd", closeFd);
+      const scope = new ScopeKeeper(plan.perfPid);
       return {
         checkStop: () => pidfdExited(pidfd) ? StopReason.TargetExited : undefined,
+        rescope: () => scope.check(),
         display: pidDisplay(plan),
         attached: (all) =>
           `tracing PID ${plan.views.procPid} (${plan.views.comm}): ${

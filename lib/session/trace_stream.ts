@@ -16,6 +16,7 @@ import {
   loadTraceProgram,
   openSiteUprobe,
   readLostCount,
+  relinkSiteUprobe,
 } from "./kernel_session.ts";
 import { describeSites } from "./locate_target.ts";
 import type { ProbeSite } from "./probe_site.ts";
@@ -31,6 +32,11 @@ export interface StreamHooks {
   poll?: () => void;
   /** A session-specific reason to stop (the target exited). */
   checkStop?: () => StopReason | undefined;
+  /**
+   * A new perf pid when the pid-scoped uprobes must follow another thread (the one they were
+   * scoped to exited while its process lives on); checked after each poll.
+   */
+  rescope?: () => number | undefined;
   /** Sees every decoded event before it is rendered. */
   observe?: (event: DecodedEvent) => void;
   /** Ids each event is shown with. */
@@ -75,6 +81,7 @@ export async function attachAndStream(o: StreamOptions): Promise<number> {
     const hooks = o.prepare(resources);
     const consumer = new EventConsumer(o.compiled, settings, hooks.display, hooks.observe);
     mark("maps and consumer");
+    const linked: Array<{ progFd: number; site: ProbeSite }> = [];
     for (const [i, trace] of o.compiled.traces.entries()) {
       // One program per site: each gets its own link address and variable locations.
       for (const [j, site] of o.sites[i].entries()) {
@@ -90,6 +97,7 @@ export async function attachAndStream(o: StreamOptions): Promise<number> {
         } catch (err) {
           throw o.explainAttachError?.(err) ?? err;
         }
+        linked.push({ progFd, site });
         mark(`uprobe ${site.label}`);
       }
     }
@@ -115,6 +123,17 @@ export async function attachAndStream(o: StreamOptions): Promise<number> {
           ring.poll(timeoutMs);
           ring.consume();
           hooks.poll?.();
+          const scope = hooks.rescope?.();
+          if (scope !== undefined) {
+            status.info(`the probed thread exited; uprobes now follow thread ${scope}`);
+            try {
+              for (const { progFd, site } of linked) {
+                relinkSiteUprobe(resources, progFd, site, scope);
+              }
+            } catch (err) {
+              status.notice(`cannot follow thread ${scope}: ${(err as Error).message}`);
+            }
+          }
         },
         afterBatch: () => consumer.writer.flush(),
         checkStop: () => {
