@@ -13,7 +13,9 @@
  * 2. Measures, per repetition (the tool order alternates):
  *    - resolve  (in process) ghostscope's own code from an empty cache: find the debug info, load
  *               it, resolve the line (and, separately, the function); throughput = DWARF bytes /
- *               time. No kernel involved.
+ *               time. No kernel involved. The function is also resolved through the full name
+ *               index (the path taken before the symbol-unit fast path, `findFunctionAt`), same
+ *               result expected.
  *    - attach   (end to end, root only, `--no-attach` skips it) `ghostscope -p PID -s 'trace
  *               FILE:LINE {...}' --emit-ready-marker READY` on the running binary: process start
  *               to READY (probes attached), including Deno's start-up.
@@ -24,7 +26,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { DebugInfoLoader } from "../lib/debuginfo/mod.ts";
+import { DebugInfoLoader, functionSites } from "../lib/debuginfo/mod.ts";
+import type { DwarfInfo } from "../lib/dwarf/index.ts";
 import { NO_PROGRESS } from "../lib/debuginfo/progress.ts";
 import { openElf } from "../lib/elf/mod.ts";
 import { fileModule } from "../lib/session/process_modules.ts";
@@ -192,6 +195,25 @@ function resolveInProcess(spec: string): Sample {
   return { ms, where: sites.map((s) => "0x" + s.linkAddress.toString(16)).join(",") };
 }
 
+/**
+ * Like {@link resolveInProcess} for a function, but with lib/dwarf's symbol-unit fast path
+ * switched off, so the full name index of every unit is built (the behaviour before it).
+ */
+function resolveFullIndex(name: string): Sample {
+  const t0 = performance.now();
+  const loader = new DebugInfoLoader({ progress: () => NO_PROGRESS });
+  const module = fileModule(BINARY);
+  const symbol = module.elf().findFunction(name)!;
+  const fullOnly = (d: DwarfInfo): DwarfInfo =>
+    new Proxy(d, {
+      get: (t, k) => k === "findFunctionAt" ? () => undefined : Reflect.get(t, k).bind(t),
+    });
+  const r = loader.query(module, (dwarf) => functionSites(fullOnly(dwarf), name, symbol.value));
+  const ms = performance.now() - t0;
+  if (!r.ok || !r.value.ok) throw new Error(`full index: ${name} not resolved`);
+  return { ms, where: r.value.sites.map((s) => "0x" + s.address.toString(16)).join(",") };
+}
+
 /** `gdb -batch -ex 'break SPEC'`: process start to exit. */
 async function gdbBreak(spec: string): Promise<Sample> {
   const t0 = performance.now();
@@ -285,6 +307,7 @@ type Cell = { name: string; samples: Sample[]; throughput: boolean };
 const cells: Cell[] = [
   { name: `ghostscope resolve ${LINE_SPEC} (in process)`, samples: [], throughput: true },
   { name: `ghostscope resolve ${FUNC_SPEC} (in process)`, samples: [], throughput: true },
+  { name: `  same, full index (before)`, samples: [], throughput: true },
   { name: `gdb -batch -ex 'break ${LINE_SPEC}'`, samples: [], throughput: true },
   { name: `gdb -batch -ex 'break ${FUNC_SPEC}'`, samples: [], throughput: true },
 ];
@@ -300,6 +323,7 @@ try {
     const runs: (() => Promise<Sample> | Sample)[] = [
       () => resolveInProcess(LINE_SPEC),
       () => resolveInProcess(FUNC_SPEC),
+      () => resolveFullIndex(FUNC_SPEC),
       () => gdbBreak(LINE_SPEC),
       () => gdbBreak(FUNC_SPEC),
     ];

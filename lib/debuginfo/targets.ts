@@ -36,7 +36,10 @@ export function functionSites(
   name: string,
   symbolAddress?: number,
 ): FunctionSites {
-  const found = dwarf.findFunction(name);
+  // With a symbol, its compile unit alone usually answers (no index of every unit).
+  const found =
+    (symbolAddress !== undefined ? dwarf.findFunctionAt(name, symbolAddress) : undefined) ??
+      dwarf.findFunction(name);
   const sites: DwarfSite[] = [];
   let hasSymbol = symbolAddress === undefined;
   if (found.ok) {

@@ -9,8 +9,9 @@
  * ```
  *
  * Everything is lazy: {@link loadDwarf} only stores the sections. The first query scans unit
- * headers; name queries skim top-level DIEs once; a unit's full DIE tree and line program are
- * parsed only when a query needs that unit. "Not found" answers are result values (`ok: false`)
+ * headers; name queries skim top-level DIEs once (except `findFunctionAt`, which skims only the
+ * unit holding the symbol's address when that unit alone decides the answer); a unit's full DIE
+ * tree and line program are parsed only when a query needs that unit. "Not found" answers are result values (`ok: false`)
  * carrying what a caller needs to word the message; corrupt data throws a `UsageError`.
  *
  * Addresses are link-time (file) virtual addresses as `number`s; rebase at runtime.
@@ -26,10 +27,12 @@ import { isBlockForm } from "./forms.ts";
 import { lineAddresses, type LineLookup } from "./lineaddr.ts";
 import {
   buildNameIndex,
+  buildUnitNameIndex,
   type NameEntry,
   type NameIndex,
   NE_CODE,
   NE_DECLARATION,
+  NE_DECLARED_INLINE,
   NE_INLINE,
   NE_LOCATION,
 } from "./names.ts";
@@ -128,6 +131,15 @@ export interface DwarfInfo {
   functionNames(): string[];
   /** Out-of-line definitions and inlined copies of `name` (DW_AT_name or linkage name). */
   findFunction(name: string): FunctionLookup;
+  /**
+   * {@link findFunction}'s answer for `name` when `address` (its ELF symbol's value) shows where
+   * it is defined, found by parsing only the compile unit holding `address` instead of indexing
+   * every unit. Undefined when one unit cannot vouch for the whole answer: no unit or no
+   * definition of `name` starting at `address` there, a non-C unit, or a function that is
+   * `static` or declared `inline` (other units may have their own copies); then call
+   * {@link findFunction}.
+   */
+  findFunctionAt(name: string, address: number): (FunctionLookup & { ok: true }) | undefined;
   /** The out-of-line function containing `pc` (use for ELF symbol aliases like `fopen`). */
   functionAt(pc: number): FunctionInfo | undefined;
   /**
@@ -194,23 +206,8 @@ class Dwarf implements DwarfInfo {
 
   findFunction(name: string): FunctionLookup {
     return guard(() => {
-      const idx = this.index();
-      const entries = [...(idx.functions.get(name) ?? []), ...(idx.linkageNames.get(name) ?? [])];
-      const functions: FunctionInfo[] = [];
-      const inlined: InlinedInstance[] = [];
-      const seen = new Set<number>();
-      for (const e of entries) {
-        if (seen.has(e.offset)) continue;
-        seen.add(e.offset);
-        const i = e.unit.dies().indexOf(e.offset);
-        if (i < 0) continue;
-        if ((e.flags & NE_CODE) && !(e.flags & NE_DECLARATION)) {
-          const info = this.scopes.functionInfo(e.unit, i);
-          if (info.ranges.length) functions.push(info); // all ranges discarded by the linker
-        }
-        if (e.flags & NE_INLINE) inlined.push(...this.scopes.inlinedInstances(e.unit, e.offset));
-      }
-      if (functions.length === 0 && inlined.length === 0) {
+      const found = this.functionsOf(functionEntries(this.index(), name));
+      if (found.functions.length === 0 && found.inlined.length === 0) {
         return {
           ok: false,
           reason: "not-found",
@@ -218,10 +215,66 @@ class Dwarf implements DwarfInfo {
           suggestions: closeNames(name, this.functionNames()),
         };
       }
-      functions.sort((a, b) => a.lowPc - b.lowPc);
-      inlined.sort((a, b) => a.entry - b.entry);
-      return { ok: true, functions, inlined };
+      return found;
     });
+  }
+
+  findFunctionAt(name: string, address: number): (FunctionLookup & { ok: true }) | undefined {
+    return guard(() => {
+      if (this.names) {
+        // The full index is built already: the exact answer is as cheap.
+        const found = this.findFunction(name);
+        return found.ok ? found : undefined;
+      }
+      const unit = this.file.unitForPc(address);
+      if (!unit || unit.tag !== C.DW_TAG_compile_unit || !C_LANGUAGES.has(unit.language)) {
+        return undefined;
+      }
+      const entries = functionEntries(buildUnitNameIndex(this.file, unit), name);
+      if (entries.length === 0) return undefined;
+      // Only an external, not-inline C function is defined in one unit alone: a `static` or
+      // `inline` one (a header's `static inline`, C99 `inline`) may have same-named copies in
+      // other units, which only the full index finds.
+      for (const e of entries) {
+        if (e.unit !== unit || (e.flags & NE_DECLARED_INLINE)) return undefined;
+        const i = unit.dies().indexOf(e.offset);
+        if (i < 0) return undefined;
+        const d = { unit, i };
+        for (const at of [C.DW_AT_abstract_origin, C.DW_AT_specification]) {
+          const o = this.file.attr(d, at);
+          if (o && (typeof o.value !== "number" || o.value < unit.offset || o.value >= unit.end)) {
+            return undefined;
+          }
+        }
+        const inline = this.file.num(d, C.DW_AT_inline);
+        if (inline === 2 || inline === 3) return undefined;
+        if (!this.file.flag(d, C.DW_AT_external)) return undefined;
+      }
+      const found = this.functionsOf(entries);
+      const atSymbol = found.functions.some((f) => f.lowPc === address || f.entry === address);
+      return atSymbol ? found : undefined;
+    });
+  }
+
+  /** Definitions and inlined copies from name-index entries (findFunction's core). */
+  private functionsOf(entries: NameEntry[]): FunctionLookup & { ok: true } {
+    const functions: FunctionInfo[] = [];
+    const inlined: InlinedInstance[] = [];
+    const seen = new Set<number>();
+    for (const e of entries) {
+      if (seen.has(e.offset)) continue;
+      seen.add(e.offset);
+      const i = e.unit.dies().indexOf(e.offset);
+      if (i < 0) continue;
+      if ((e.flags & NE_CODE) && !(e.flags & NE_DECLARATION)) {
+        const info = this.scopes.functionInfo(e.unit, i);
+        if (info.ranges.length) functions.push(info); // all ranges discarded by the linker
+      }
+      if (e.flags & NE_INLINE) inlined.push(...this.scopes.inlinedInstances(e.unit, e.offset));
+    }
+    functions.sort((a, b) => a.lowPc - b.lowPc);
+    inlined.sort((a, b) => a.entry - b.entry);
+    return { ok: true, functions, inlined };
   }
 
   functionAt(pc: number): FunctionInfo | undefined {
@@ -349,6 +402,14 @@ class Dwarf implements DwarfInfo {
       return { ok: true, row, text };
     });
   }
+}
+
+/** DW_LANG_C89, DW_LANG_C, DW_LANG_C99, DW_LANG_C11, DW_LANG_C17. */
+const C_LANGUAGES = new Set([0x1, 0x2, 0xc, 0x1d, 0x2c]);
+
+/** Name-index entries of functions called `name` (DW_AT_name or linkage name). */
+function functionEntries(idx: NameIndex, name: string): NameEntry[] {
+  return [...(idx.functions.get(name) ?? []), ...(idx.linkageNames.get(name) ?? [])];
 }
 
 function isStaticLocation(f: DwarfFile, d: DieRef): boolean {

@@ -17,6 +17,7 @@ export const NE_DECLARATION = 4;
 export const NE_EXTERNAL = 8;
 export const NE_ADDR_LOCATION = 16; // variable whose location starts with DW_OP_addr/addrx
 export const NE_LOCATION = 32; // variable with any DW_AT_location
+export const NE_DECLARED_INLINE = 64; // DW_AT_inline says the source declared it `inline`
 
 /** One named top-level DIE. */
 export interface NameEntry {
@@ -35,11 +36,23 @@ export interface NameIndex {
 
 /** Builds the name index with one pass over all units. */
 export function buildNameIndex(file: DwarfFile): NameIndex {
+  return buildIndex(file, file.units());
+}
+
+/**
+ * The entries of {@link buildNameIndex} that lie in `unit` (same skim, one unit): for a name,
+ * exactly the full index's entries whose `unit` is this one.
+ */
+export function buildUnitNameIndex(file: DwarfFile, unit: Unit): NameIndex {
+  return buildIndex(file, [unit]);
+}
+
+function buildIndex(file: DwarfFile, units: Unit[]): NameIndex {
   const index: NameIndex = { functions: new Map(), variables: new Map(), linkageNames: new Map() };
   const pendingOrigins: { entry: NameEntry; origin: number; isFunction: boolean }[] = [];
   const info = file.sections.info;
   const r = new Reader(info, 0);
-  for (const u of file.units()) {
+  for (const u of units) {
     if (u.tag !== C.DW_TAG_compile_unit && u.tag !== C.DW_TAG_partial_unit) continue;
     r.pos = u.dieOffset;
     const root = u.abbrevAt(r);
@@ -117,6 +130,7 @@ function skimChildren(
           case C.DW_AT_inline: {
             const v = readForm(r, form, u, a.implicit ? a.implicit[i] : 0);
             if (v === 1 || v === 3) flags |= NE_INLINE;
+            if (v === 2 || v === 3) flags |= NE_DECLARED_INLINE;
             break;
           }
           case C.DW_AT_declaration:
