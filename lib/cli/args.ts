@@ -21,6 +21,11 @@ export interface TraceRequest {
   pidText?: string;
   /** `-t PATH`: the module to trace in every process that maps it. */
   targetPath?: string;
+  /**
+   * `--module PATH`: another module whose globals scripts may read (e.g. a library the target
+   * dlopen's after ghostscope attached).
+   */
+  modulePath?: string;
   /** The script source and where it came from (for error messages). */
   script: { source: string; origin: string };
   /** `--config FILE`, if given. */
@@ -42,6 +47,7 @@ const OPTIONS = {
   "ringbuf-size": { type: "string" },
   "no-sysmon": { type: "boolean" },
   "debug-file": { type: "string" },
+  module: { type: "string" },
   "allow-debug-mismatch": { type: "boolean" },
   config: { type: "string" },
   json: { type: "boolean" },
@@ -107,6 +113,7 @@ function traceRequest(values: Values): TraceRequest {
   return {
     pidText: values.pid,
     targetPath: values.target,
+    modulePath: values.module,
     script: readScript(values.script, values["script-file"]),
     configPath: values.config,
     settings,

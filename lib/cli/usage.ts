@@ -25,7 +25,10 @@ USAGE
                            print TEXT on its own line on stdout once every probe is attached
       --no-status          no status lines on stderr
       --ringbuf-size BYTES event ring buffer size (power of two, default 8388608)
-      --no-sysmon          -t: do not follow process lifecycles (exec/fork/exit/mmap)
+      --no-sysmon          do not follow process lifecycles (exec/fork/exit/mmap); globals of
+                           other modules: -p uses the maps at start, -t shows them unavailable
+      --module PATH        also look up script globals in this library (one the target
+                           dlopen's later: its globals are read once it is mapped)
       --debug-file PATH    DWARF for the executable (or for the library whose build-id it has);
                            default: embedded, .gnu_debuglink, /usr/lib/debug/.build-id
       --allow-debug-mismatch

@@ -20,6 +20,7 @@ export {
   type VariableResolver,
 } from "./resolver.ts";
 export {
+  type Bias,
   DwarfVariableResolver,
   moduleBias,
   offsetsBias,

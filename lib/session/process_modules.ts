@@ -68,6 +68,11 @@ export function fileModule(path: string): ProcessModule {
   return lazyModule(path, path, undefined, true);
 }
 
+/** A shared library given by its path on this host (not the main module). */
+export function libraryModule(path: string): ProcessModule {
+  return lazyModule(path, path, undefined, false);
+}
+
 /** `root` when it is another directory than our `/` (a container, a chroot), else undefined. */
 function otherRoot(root: string): string | undefined {
   try {

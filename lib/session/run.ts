@@ -3,6 +3,11 @@
  * probe sites; then `attachAndStream` (trace_stream.ts, shared with `-t`) loads and attaches,
  * streams events, and releases every kernel object on the way out. `-t PATH` runs go to
  * target_mode.ts.
+ *
+ * Globals of modules other than the probed one are read through `proc_module_offsets`, kept
+ * current by a narrow lifecycle monitor of the process (`pid_sysmon.ts`, started only when the
+ * script reads such a global), so a library dlopen'ed after attach (named with `--module PATH`)
+ * is read once mapped; with `--no-sysmon`, a constant bias from the maps at start.
  */
 import { pidfdExited, pidfdOpen } from "../../ffi/process.ts";
 import { closeFd } from "../../ffi/bpf.ts";
@@ -17,7 +22,8 @@ import type { ProbeSite } from "./probe_site.ts";
 import { locateTarget } from "./locate_target.ts";
 import { DebugInfoLoader, NO_PROGRESS, useDebugInfo } from "../debuginfo/mod.ts";
 import { ensurePrivileges } from "./privileges.ts";
-import { processModules } from "./process_modules.ts";
+import { type ProcessModule, processModules } from "./process_modules.ts";
+import { extraModule, OffsetsModules, offsetsSelfNs } from "./other_modules.ts";
 import { Status } from "./status.ts";
 import { ScopeKeeper } from "./scope_keeper.ts";
 import { StopReason } from "./stop_signals.ts";
@@ -36,7 +42,13 @@ export async function runTrace(request: TraceRequest, settings: Settings): Promi
   ensurePrivileges();
   for (const notice of plan.views.notices) status.notice(notice);
   const debugInfo = useDebugInfo(debugInfoLoader(settings, status));
-  const modules = processModules(plan.views.procPid);
+  const modules = withModule(processModules(plan.views.procPid), request.modulePath);
+  // Globals of other modules: looked up in proc_module_offsets, kept current by a narrow
+  // lifecycle monitor (a library dlopen'ed after attach becomes readable); with --no-sysmon, a
+  // constant bias from the maps at start.
+  const offsets = settings.enableSysmonForTarget
+    ? new OffsetsModules((text) => status.notice(text))
+    : undefined;
   // Located once per block, by the variable resolver (which needs the probe pcs) or below.
   const located = new Map<number, ProbeSite[]>();
   const locate = (traceId: number, target: TraceTarget, text: string): ProbeSite[] => {
@@ -50,15 +62,19 @@ export async function runTrace(request: TraceRequest, settings: Settings): Promi
     inputPid: plan.inputPid,
     sourceName: request.script.origin,
     ringbufSize: settings.ringbufSize,
+    offsetsSelfNs: offsets === undefined ? undefined : offsetsSelfNs(),
     resolveVariable: processVariableResolver({
       modules,
-      maps: readMaps(plan.views.procPid),
+      maps: offsets === undefined ? readMaps(plan.views.procPid) : [],
+      unmappedBias: offsets === undefined ? undefined : (m) => offsets.bias(m),
       locate: (target, text, traceId) => locate(traceId, target, text),
     }),
   });
   const sites = compiled.traces.map((trace) =>
     locate(trace.traceId, trace.target, trace.targetText)
   );
+  const looked = offsets?.modules ?? [];
+  const pidSysmon = looked.length === 0 ? undefined : await import("./pid_sysmon.ts");
 
   return await attachAndStream({
     compiled,
@@ -70,7 +86,16 @@ export async function runTrace(request: TraceRequest, settings: Settings): Promi
       // Held from before attaching, so a target that dies meanwhile is reported as exited.
       const pidfd = resources.hold(openTargetPidfd(plan), "pidfd", closeFd);
       const scope = new ScopeKeeper(plan.perfPid);
+      const sysmon = pidSysmon?.startPidSysmon(
+        resources,
+        plan.views.procPid,
+        modules[0],
+        looked,
+        status,
+      );
       return {
+        poll: sysmon?.poll,
+        mapFds: sysmon?.mapFds,
         checkStop: () => pidfdExited(pidfd) ? StopReason.TargetExited : undefined,
         rescope: () => scope.check(),
         display: pidDisplay(plan),
@@ -86,6 +111,13 @@ export async function runTrace(request: TraceRequest, settings: Settings): Promi
     },
     explainAttachError: (err) => explainVanishedTarget(err, plan),
   });
+}
+
+/** The process's modules, plus the `--module` file when it is not one of them. */
+function withModule(modules: ProcessModule[], path: string | undefined): ProcessModule[] {
+  if (path === undefined) return modules;
+  const extra = extraModule(path);
+  return modules.some((m) => m.path === extra.path) ? modules : [...modules, extra];
 }
 
 /** The run's debug-info loader, from `--debug-file` / `--allow-debug-mismatch`. */

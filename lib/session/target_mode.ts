@@ -8,7 +8,11 @@
  *   initial PID namespace).
  * - The lifecycle monitor (`lib/sysmon`, on unless `enable_sysmon_for_target` is false /
  *   `--no-sysmon`) keeps `proc_module_offsets`, `pid_aliases` and `allowed_pids` current for
- *   every process that maps the module; it is started before the probes are attached.
+ *   every process that maps the module; it is started before the probes are attached. Globals
+ *   of other modules (the target's DT_NEEDED libraries, `--module`) are read through
+ *   `proc_module_offsets` too: the monitor publishes their offsets for each followed process
+ *   (`other_modules.ts`); with `--no-sysmon` they read `<proc offsets unavailable>` (standalone)
+ *   or use the -p process's maps at start.
  * - `-t PATH -p PID`: `-t` chooses the module, `-p` scopes events (the pid plan's task filter and
  *   the uprobe's perf pid); the session ends when that process exits, as with `-p`.
  *
@@ -31,6 +35,7 @@ import { compileScript, processVariableResolver, type TraceTarget } from "../scr
 import { readMaps } from "../proc/maps.ts";
 import {
   fileIdentity,
+  ModuleKind,
   openTargetModule,
   ProcessTracker,
   sameFile,
@@ -44,6 +49,8 @@ import { pidDisplay } from "./pid_display.ts";
 import type { ProbeSite } from "./probe_site.ts";
 import { ensurePrivileges } from "./privileges.ts";
 import { fileModule, type ProcessModule, processModules } from "./process_modules.ts";
+import { extraModule, neededModules, OffsetsModules, offsetsSelfNs } from "./other_modules.ts";
+import { emptySysmonMaps } from "./pid_sysmon.ts";
 import type { Resources } from "./resources.ts";
 import { Status } from "./status.ts";
 import { StopReason } from "./stop_signals.ts";
@@ -75,9 +82,21 @@ export async function runTargetMode(request: TraceRequest, settings: Settings): 
       progress: settings.status ? undefined : () => NO_PROGRESS,
     }),
   );
-  const modules = plan === undefined
-    ? [fileModule(module.path)]
-    : [moduleInProcess(plan.views.procPid, module)];
+  const main = plan === undefined
+    ? fileModule(module.path)
+    : moduleInProcess(plan.views.procPid, module);
+  // Other modules whose globals the script may read: the process's (-t -p), else the libraries
+  // the target needs (DT_NEEDED); plus --module.
+  const others = plan === undefined
+    ? (module.kind === ModuleKind.Executable ? neededModules(main) : [])
+    : processModules(plan.views.procPid).filter((m) => m.path !== main.path);
+  const modules = [main, ...others];
+  if (request.modulePath !== undefined) {
+    const extra = extraModule(request.modulePath);
+    if (!modules.some((m) => m.path === extra.path || m.hostPath === extra.hostPath)) {
+      modules.push(extra);
+    }
+  }
   // Located once per block, by the variable resolver (which needs the probe pcs) or below.
   const located = new Map<number, ProbeSite[]>();
   const locate = (traceId: number, target: TraceTarget, text: string): ProbeSite[] => {
@@ -85,17 +104,23 @@ export async function runTargetMode(request: TraceRequest, settings: Settings): 
     if (!found) located.set(traceId, found = locateTarget(target, text, modules, debugInfo));
     return found;
   };
+  // Globals of other modules are looked up in proc_module_offsets, which the monitor keeps
+  // current for every followed process. Without it: a constant bias from the -p process's maps,
+  // or unavailable (standalone -t has no single process whose maps fix them).
+  const offsets = settings.enableSysmonForTarget
+    ? new OffsetsModules((text) => status.notice(text))
+    : undefined;
   const compiled = compileScript(request.script.source, {
     filter: scope.filter,
     pidView: scope.pidView,
     inputPid: scope.inputPid,
     sourceName: request.script.origin,
     ringbufSize: settings.ringbufSize,
-    // Standalone -t has no single process whose maps fix the bias of globals: until code
-    // generation reads proc_module_offsets (bpf/sysmon_lookup.ts), globals are unavailable there.
+    offsetsSelfNs: offsets === undefined ? undefined : offsetsSelfNs(),
     resolveVariable: processVariableResolver({
       modules,
-      maps: plan === undefined ? [] : readMaps(plan.views.procPid),
+      maps: plan === undefined || offsets !== undefined ? [] : readMaps(plan.views.procPid),
+      unmappedBias: offsets === undefined ? undefined : (m) => offsets.bias(m),
       locate: (target, text, traceId) => locate(traceId, target, text),
     }),
   });
@@ -108,7 +133,8 @@ export async function runTargetMode(request: TraceRequest, settings: Settings): 
     settings,
     status,
     perfPid: scope.perfPid,
-    prepare: (resources) => prepare(resources, module, scope, settings, status),
+    prepare: (resources) =>
+      prepare(resources, module, scope, settings, status, offsets?.modules ?? []),
     explainAttachError: (err) => plan === undefined ? err : explainVanished(err, plan),
   });
 }
@@ -120,6 +146,7 @@ function prepare(
   scope: Scope,
   settings: Settings,
   status: Status,
+  extraModules: readonly TargetModule[],
 ): StreamHooks {
   const plan = scope.plan;
   const pidfd = plan === undefined ? undefined : resources.hold(
@@ -128,14 +155,19 @@ function prepare(
     closeFd,
   );
   const tracker = settings.enableSysmonForTarget
-    ? startTracker(resources, module, plan, settings, status)
+    ? startTracker(resources, module, plan, settings, status, extraModules)
     : undefined;
+  // The programs reference the sysmon maps when they read other modules' globals: without a
+  // monitor (it could not start) the maps exist empty and those globals read unavailable.
+  const mapFds = tracker?.tracker.store.fds ??
+    (extraModules.length > 0 ? emptySysmonMaps(resources).mapFds : undefined);
   const where = plan === undefined
     ? `${module.path} in every process that maps it${
       tracker === undefined ? "" : ` (${followedText(tracker.tracker.count)} now)`
     }`
     : `${module.path} in PID ${plan.inputPid} (${plan.views.comm})`;
   return {
+    mapFds,
     poll: tracker === undefined ? undefined : () => {
       tracker.tracker.poll();
       tracker.status?.flush();
@@ -237,6 +269,7 @@ function startTracker(
   plan: TraceablePidPlan | undefined,
   settings: Settings,
   status: Status,
+  extraModules: readonly TargetModule[],
 ): RunningTracker | undefined {
   const followStatus = settings.status && Deno.stderr.isTerminal() && plan === undefined
     ? new FollowStatus((text) => status.info(text), module.path)
@@ -245,6 +278,7 @@ function startTracker(
     new ProcessTracker({
       module,
       onlyProcPid: plan?.views.procPid,
+      extraModules,
       notice: (text) => status.notice(text),
       onChange: followStatus === undefined ? undefined : (n) => followStatus.update(n),
     }),

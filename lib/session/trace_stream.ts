@@ -41,6 +41,11 @@ export interface StreamHooks {
   observe?: (event: DecodedEvent) => void;
   /** Ids each event is shown with. */
   display: PidDisplay;
+  /**
+   * Maps the trace programs reference besides the event maps, by program-side name (the
+   * lifecycle monitor's, for `proc_module_offsets` lookups).
+   */
+  mapFds?: Record<string, number>;
   /** Status line once everything is attached (`tracing ...; Ctrl+C to stop`), from the sites
    * of each trace block. */
   attached: (sites: ProbeSite[][]) => string;
@@ -80,6 +85,7 @@ export async function attachAndStream(o: StreamOptions): Promise<number> {
     const maps = createSessionMaps(resources, settings.ringbufSize);
     const hooks = o.prepare(resources);
     const consumer = new EventConsumer(o.compiled, settings, hooks.display, hooks.observe);
+    const mapFds = { ...hooks.mapFds, ...maps.fds };
     mark("maps and consumer");
     const linked: Array<{ progFd: number; site: ProbeSite }> = [];
     for (const [i, trace] of o.compiled.traces.entries()) {
@@ -89,7 +95,7 @@ export async function attachAndStream(o: StreamOptions): Promise<number> {
           resources,
           trace.name,
           `trace ${trace.targetText}`,
-          programForSite(trace, j).assemble(maps.fds),
+          programForSite(trace, j).assemble(mapFds),
         );
         mark(`program ${site.label}`);
         try {

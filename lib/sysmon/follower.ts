@@ -46,6 +46,11 @@ export interface FollowerContext {
   selfNs: PidNsRef | undefined;
   /** `-t -p`: only this proc PID. */
   onlyProcPid?: number;
+  /**
+   * Other modules whose offsets a followed process gets too, while it maps them (globals of
+   * other modules read by trace programs; a library dlopen'ed later appears on a map change).
+   */
+  extraModules?: readonly TargetModule[];
   publisher: ProcessPublisher;
   /** The two writes the follower makes itself (the publisher makes the others). */
   store: {
@@ -124,6 +129,7 @@ export class ProcessFollower {
       ctx.publisher.publishIdentity(rec);
     }
     ctx.publisher.publishOffsets(rec, ctx.module.cookie, offsets);
+    this.#publishExtra(rec);
     const host = ctx.selfNs === undefined ? procPid : hostFromEvent(rec, e);
     if (host !== undefined) this.#bindHost(rec, host);
     if (!fresh) return;
@@ -138,6 +144,18 @@ export class ProcessFollower {
     // are reported by the kernel, which sees the allow-list entry).
     for (const child of childrenOf(procPid, ctx.procRoot)) {
       if (this.followed.byProcPid(child) === undefined) this.evaluate(child);
+    }
+  }
+
+  /** Publishes (or removes) the offsets of the other modules, as `rec` maps them now. */
+  #publishExtra(rec: FollowedProcess): void {
+    const ctx = this.ctx;
+    for (const extra of ctx.extraModules ?? []) {
+      if (extra.cookie === ctx.module.cookie) continue;
+      const mappings = moduleMappings(rec.procPid, extra, ctx.procRoot);
+      const offsets = mapsCode(mappings) ? computeModuleOffsets(mappings!, extra.loads) : undefined;
+      if (offsets !== undefined) ctx.publisher.publishOffsets(rec, extra.cookie, offsets);
+      else ctx.publisher.unpublishOffsets(rec, extra.cookie);
     }
   }
 

@@ -74,8 +74,13 @@ export interface TrackerOptions {
   module: TargetModule;
   /** Where procfs is (default "/proc"): ghostscope's own view. */
   procRoot?: string;
-  /** `-t PATH -p PID`: follow only this process (proc PID). */
+  /** `-t PATH -p PID` (and `-p PID`): follow only this process (proc PID). */
   onlyProcPid?: number;
+  /**
+   * Other modules whose `proc_module_offsets` entries every followed process gets while it maps
+   * them (the modules of globals the trace programs read besides the probed module's).
+   */
+  extraModules?: readonly TargetModule[];
   /** Map capacities. */
   mapSizes?: SysmonMapSizes;
   /** Receives one-line notices. */
@@ -152,6 +157,7 @@ export class ProcessTracker {
         selfPid: this.#selfPid,
         selfNs: this.#selfNs,
         onlyProcPid: this.#opts.onlyProcPid,
+        extraModules: this.#opts.extraModules,
         publisher: new ProcessPublisher(store, this.#selfNs, (t) => this.#notice(t)),
         store,
         scheduleRefresh: (pid: number) => this.#refresh.touch(pid, Date.now()),
