@@ -22,8 +22,11 @@ import {
 import { sysmonFixtures } from "../fixtures/sysmon/build.ts";
 
 const READY = "GS-READY";
-const SCRIPT = 'trace sm_probe { print "hit pid={} tid={} i={}", $pid, $tid, i; }';
-const HIT_RE = /^hit pid=(\d+) tid=(\d+) i=(\d+)$/;
+// sm_counter is a global of the probed module, rebased from the probe's own IP: at the probe,
+// before `sm_counter += i`, each process (or forked worker) holds 1 + 2 + ... + (i - 1).
+const SCRIPT =
+  'trace sm_probe { print "hit pid={} tid={} i={} counter={}", $pid, $tid, i, sm_counter; }';
+const HIT_RE = /^hit pid=(\d+) tid=(\d+) i=(\d+) counter=(\d+)$/;
 
 /** Starts `ghostscope -t` on the fixture (plain output) and waits until it is attached. */
 async function startTracing(extra: string[] = [], module?: string): Promise<ProcessHandle> {
@@ -56,11 +59,13 @@ async function stop(gs: ProcessHandle): Promise<Array<{ pid: number; tid: number
   const r = await waitForExit(gs);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /events, 0 lost; stopped: interrupted/);
-  return r.stdout.split("\n").map((l) => l.match(HIT_RE)).filter((m) => m !== null).map((m) => ({
-    pid: Number(m![1]),
-    tid: Number(m![2]),
-    i: Number(m![3]),
-  }));
+  const hits = r.stdout.split("\n").map((l) => l.match(HIT_RE)).filter((m) => m !== null).map((
+    m,
+  ) => ({ pid: Number(m![1]), tid: Number(m![2]), i: Number(m![3]), counter: Number(m![4]) }));
+  for (const h of hits) {
+    assert.equal(h.counter, (h.i * (h.i - 1)) / 2, `global sm_counter in pid ${h.pid} at i=${h.i}`);
+  }
+  return hits.map(({ pid, tid, i }) => ({ pid, tid, i }));
 }
 
 /** Waits until ghostscope has printed `n` hit lines. */

@@ -17,7 +17,8 @@ import {
 import { sysmonFixtures } from "../fixtures/sysmon/build.ts";
 
 const READY = "GS-READY";
-const SCRIPT = 'trace sm_probe { print "hit pid={} i={}", $pid, i; }';
+// sm_counter (a global of the probed module) holds 1 + ... + (i - 1) at the probe.
+const SCRIPT = 'trace sm_probe { print "hit pid={} i={} counter={}", $pid, i, sm_counter; }';
 const HITS = 5;
 
 async function startTracing(pidns: number): Promise<ProcessHandle> {
@@ -49,12 +50,18 @@ async function stopAndParse(gs: ProcessHandle): Promise<Array<{ header: number; 
   sendSignal(gs, "SIGINT");
   const r = await waitForExit(gs);
   assert.equal(r.code, 0, r.stderr);
-  return r.stdout.split("\n").map((l) => l.match(/PID:(\d+) TID:\d+ hit pid=(\d+) i=\d+$/))
-    .filter((m) => m !== null).map((m) => ({ header: Number(m![1]), pid: Number(m![2]) }));
+  const hits = r.stdout.split("\n")
+    .map((l) => l.match(/PID:(\d+) TID:\d+ hit pid=(\d+) i=(\d+) counter=(\d+)$/))
+    .filter((m) => m !== null);
+  for (const m of hits) {
+    const i = Number(m![3]);
+    assert.equal(Number(m![4]), (i * (i - 1)) / 2, `global sm_counter at i=${i}: ${m![0]}`);
+  }
+  return hits.map((m) => ({ header: Number(m![1]), pid: Number(m![2]) }));
 }
 
 async function waitHits(gs: ProcessHandle, n: number): Promise<void> {
-  await waitForLine(gs, new RegExp(`hit pid=\\d+ i=${n}$`), 10_000, "stdout");
+  await waitForLine(gs, new RegExp(`hit pid=\\d+ i=${n} counter=\\d+$`), 10_000, "stdout");
 }
 
 e2eTest("-t topology: ghostscope on the host, target in a private namespace", async () => {
