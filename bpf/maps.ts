@@ -5,14 +5,7 @@
  * @module
  */
 
-/** Kernel map types used here (values of `enum bpf_map_type`). */
-export enum MapKind {
-  Hash = 1,
-  Array = 2,
-  PercpuHash = 5,
-  PercpuArray = 6,
-  Ringbuf = 27,
-}
+import { MapType } from "../ffi/bpf_types.ts";
 
 /** What it takes to create a map. */
 export interface MapSpec {
@@ -20,8 +13,8 @@ export interface MapSpec {
   ref: string;
   /** Kernel object name (`gs_` prefix, at most 15 characters), as `bpftool map` shows it. */
   name: string;
-  /** Kernel map type: a {@link MapKind} value (typed `number` so it fits ffi's own enum). */
-  type: number;
+  /** Kernel map type. */
+  type: MapType;
   /** Key size in bytes (0 for a ring buffer). */
   keySize: number;
   /** Value size in bytes (0 for a ring buffer). */
@@ -62,7 +55,7 @@ export function eventsMapSpec(size: number = DEFAULT_RINGBUF_SIZE): MapSpec {
   return {
     ref: EVENTS_MAP,
     name: OBJECT_PREFIX + EVENTS_MAP,
-    type: MapKind.Ringbuf,
+    type: MapType.RingBuf,
     keySize: 0,
     valueSize: 0,
     maxEntries: size,
@@ -74,7 +67,7 @@ export function lostMapSpec(): MapSpec {
   return {
     ref: LOST_MAP,
     name: OBJECT_PREFIX + LOST_MAP,
-    type: MapKind.PercpuArray,
+    type: MapType.PerCpuArray,
     keySize: 4,
     valueSize: 8,
     maxEntries: 1,

@@ -37,20 +37,13 @@
  */
 
 import { type MapSpec, OBJECT_PREFIX } from "./maps.ts";
+import { MapType } from "../ffi/bpf_types.ts";
 
 /**
  * `PROC_PID_INIT_INO` (include/linux/proc_ns.h): the nsfs inode of the initial PID namespace,
  * fixed by the kernel. `(host_tgid, INITIAL_PID_NS_INO)` is the alias key of a host TGID.
  */
 export const INITIAL_PID_NS_INO = 0xEFFFFFFCn;
-
-/** Kernel map types used here (values of `enum bpf_map_type`). */
-export enum SysmonMapType {
-  Hash = 1,
-  Array = 2,
-  PercpuArray = 6,
-  Ringbuf = 27,
-}
 
 /** Program-side names (`Assembler.ldMap`) of the maps. */
 export enum SysmonMapRef {
@@ -312,7 +305,7 @@ export interface SysmonMapSizes {
 
 function spec(
   ref: SysmonMapRef,
-  type: SysmonMapType,
+  type: MapType,
   keySize: number,
   valueSize: number,
   maxEntries: number,
@@ -329,19 +322,19 @@ export function sharedMapSpecs(sizes: SysmonMapSizes = {}): MapSpec[] {
   return [
     spec(
       SysmonMapRef.ProcModuleOffsets,
-      SysmonMapType.Hash,
+      MapType.Hash,
       OffsetsKey.Size,
       OffsetsValue.Size,
       sizes.offsets ?? SysmonCapacity.ProcModuleOffsets,
     ),
     spec(
       SysmonMapRef.PidAliases,
-      SysmonMapType.Hash,
+      MapType.Hash,
       AliasKey.Size,
       AliasValue.Size,
       sizes.aliases ?? SysmonCapacity.PidAliases,
     ),
-    spec(SysmonMapRef.PidNs, SysmonMapType.Array, U32_BYTES, PidNsSlot.Size, PIDNS_SLOTS),
+    spec(SysmonMapRef.PidNs, MapType.Array, U32_BYTES, PidNsSlot.Size, PIDNS_SLOTS),
   ];
 }
 
@@ -351,22 +344,22 @@ export function sysmonMapSpecs(sizes: SysmonMapSizes = {}): MapSpec[] {
     ...sharedMapSpecs(sizes),
     spec(
       SysmonMapRef.AllowedPids,
-      SysmonMapType.Hash,
+      MapType.Hash,
       AllowedLayout.KeySize,
       AllowedLayout.ValueSize,
       sizes.allowed ?? SysmonCapacity.AllowedPids,
     ),
     spec(
       SysmonMapRef.Events,
-      SysmonMapType.Ringbuf,
+      MapType.RingBuf,
       0,
       0,
       sizes.ringBytes ?? SysmonCapacity.EventsRing,
     ),
-    spec(SysmonMapRef.Lost, SysmonMapType.PercpuArray, U32_BYTES, U64_BYTES, LOST_SLOTS),
+    spec(SysmonMapRef.Lost, MapType.PerCpuArray, U32_BYTES, U64_BYTES, LOST_SLOTS),
     spec(
       SysmonMapRef.ExecComm,
-      SysmonMapType.Hash,
+      MapType.Hash,
       COMM_LEN,
       COMM_VALUE_BYTES,
       SysmonCapacity.ExecComm,

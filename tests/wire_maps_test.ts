@@ -6,15 +6,15 @@ import {
   isValidRingbufSize,
   LOST_MAP,
   lostMapSpec,
-  MapKind,
 } from "../bpf/maps.ts";
+import { MapType } from "../ffi/bpf_types.ts";
 
 Deno.test("events ring buffer: 4 MiB by default, any power of two from one page", () => {
   assert.equal(DEFAULT_RINGBUF_SIZE, 4 * 1024 * 1024);
   assert.deepEqual(eventsMapSpec(), {
     ref: EVENTS_MAP,
     name: "gs_events",
-    type: MapKind.Ringbuf,
+    type: MapType.RingBuf,
     keySize: 0,
     valueSize: 0,
     maxEntries: 4 * 1024 * 1024,
@@ -31,7 +31,7 @@ Deno.test("lost counter: one per-CPU u64 under a u32 key", () => {
   assert.deepEqual(lostMapSpec(), {
     ref: LOST_MAP,
     name: "gs_lost",
-    type: MapKind.PercpuArray,
+    type: MapType.PerCpuArray,
     keySize: 4,
     valueSize: 8,
     maxEntries: 1,

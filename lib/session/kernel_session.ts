@@ -37,7 +37,7 @@ export function createSessionMaps(resources: Resources, ringbufSize: number): Se
 
 function createTracked(resources: Resources, spec: MapSpec): number {
   const fd = createMap({
-    type: spec.type as number,
+    type: spec.type,
     name: spec.name,
     keySize: spec.keySize,
     valueSize: spec.valueSize,

@@ -9,13 +9,10 @@
  * script reads such a global), so a library dlopen'ed after attach (named with `--module PATH`)
  * is read once mapped; with `--no-sysmon`, a constant bias from the maps at start.
  */
-import { pidfdExited, pidfdOpen } from "../../ffi/process.ts";
+import { pidfdExited } from "../../ffi/process.ts";
 import { closeFd } from "../../ffi/bpf.ts";
-import { BpfError, Errno } from "../../ffi/errors.ts";
 import type { TraceRequest } from "../cli/args.ts";
 import type { Settings } from "../config/settings.ts";
-import { RuntimeFailure, UsageError } from "../errors.ts";
-import { planForPid, requireTraceable, type TraceablePidPlan } from "../pid/mod.ts";
 import { compileScript, processVariableResolver, type TraceTarget } from "../script/mod.ts";
 import { readMaps } from "../proc/maps.ts";
 import type { ProbeSite } from "./probe_site.ts";
@@ -27,6 +24,7 @@ import { extraModule, OffsetsModules, offsetsSelfNs } from "./other_modules.ts";
 import { Status } from "./status.ts";
 import { ScopeKeeper } from "./scope_keeper.ts";
 import { StopReason } from "./stop_signals.ts";
+import { explainVanishedTarget, openTargetPidfd, planTraceablePid } from "./pid_target.ts";
 import { attachAndStream, probesText } from "./trace_stream.ts";
 import { pidDisplay } from "./pid_display.ts";
 
@@ -38,7 +36,7 @@ export async function runTrace(request: TraceRequest, settings: Settings): Promi
     return await runTargetMode(request, settings);
   }
   const status = new Status(settings.status);
-  const plan = requireTraceable(planOrPrivilegeError(request.pidText ?? ""));
+  const plan = planTraceablePid(request.pidText ?? "");
   ensurePrivileges();
   for (const notice of plan.views.notices) status.notice(notice);
   const debugInfo = useDebugInfo(debugInfoLoader(settings, status));
@@ -128,34 +126,4 @@ function debugInfoLoader(settings: Settings, status: Status): DebugInfoLoader {
     notice: (text) => status.notice(text),
     progress: settings.status ? undefined : () => NO_PROGRESS,
   });
-}
-
-/**
- * Plans the PID. Without privileges, reading another user's /proc files fails first; the missing
- * privileges are then the cause worth reporting (usage errors such as a bad PID still win).
- */
-function planOrPrivilegeError(pidText: string): ReturnType<typeof planForPid> {
-  try {
-    return planForPid(pidText);
-  } catch (err) {
-    if (!(err instanceof UsageError)) ensurePrivileges();
-    throw err;
-  }
-}
-
-/** A pidfd for the target, or the message a user expects when it is already gone. */
-function openTargetPidfd(plan: TraceablePidPlan): number {
-  try {
-    return pidfdOpen(plan.views.procPid);
-  } catch (err) {
-    throw explainVanishedTarget(err, plan);
-  }
-}
-
-/** ESRCH from the kernel means the target is gone: say so in the user's words. */
-function explainVanishedTarget(err: unknown, plan: TraceablePidPlan): unknown {
-  if (err instanceof BpfError && err.errno === Errno.ESRCH) {
-    return new RuntimeFailure(`target PID ${plan.inputPid} exited before the probes were attached`);
-  }
-  return err;
 }

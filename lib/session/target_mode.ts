@@ -20,16 +20,15 @@
  * the session's Resources and released on any way out.
  */
 import { closeFd, probeHelper, ProgType } from "../../ffi/bpf.ts";
-import { BpfError, Errno } from "../../ffi/errors.ts";
-import { pidfdExited, pidfdOpen } from "../../ffi/process.ts";
+import { pidfdExited } from "../../ffi/process.ts";
 import { BpfHelper } from "../../bpf/helpers.ts";
 import type { PidNsRef, PidView, TaskFilter } from "../../bpf/task_filter.ts";
 import type { DecodedEvent } from "../../bpf/wire.ts";
 import type { TraceRequest } from "../cli/args.ts";
 import type { Settings } from "../config/settings.ts";
 import { DebugInfoLoader, NO_PROGRESS, useDebugInfo } from "../debuginfo/mod.ts";
-import { RuntimeFailure, UsageError } from "../errors.ts";
-import { planForPid, requireTraceable, type TraceablePidPlan } from "../pid/mod.ts";
+import { UsageError } from "../errors.ts";
+import type { TraceablePidPlan } from "../pid/mod.ts";
 import { isInitialPidNs, readPidNs } from "../proc/ns.ts";
 import { compileScript, processVariableResolver, type TraceTarget } from "../script/mod.ts";
 import { readMaps } from "../proc/maps.ts";
@@ -54,6 +53,7 @@ import { emptySysmonMaps } from "./pid_sysmon.ts";
 import type { Resources } from "./resources.ts";
 import { Status } from "./status.ts";
 import { StopReason } from "./stop_signals.ts";
+import { explainVanishedTarget, openTargetPidfd, planTraceablePid } from "./pid_target.ts";
 import { attachAndStream, probesText, type StreamHooks } from "./trace_stream.ts";
 
 /** Which tasks and PID view the programs use, and where the uprobes are scoped. */
@@ -69,9 +69,7 @@ interface Scope {
 export async function runTargetMode(request: TraceRequest, settings: Settings): Promise<number> {
   const status = new Status(settings.status);
   const module = openTargetModule(request.targetPath ?? "");
-  const plan = request.pidText === undefined
-    ? undefined
-    : requireTraceable(planOrPrivilegeError(request.pidText));
+  const plan = request.pidText === undefined ? undefined : planTraceablePid(request.pidText);
   ensurePrivileges();
   const scope = plan === undefined ? ownScope(status) : pidScope(plan, status);
   const debugInfo = useDebugInfo(
@@ -135,7 +133,7 @@ export async function runTargetMode(request: TraceRequest, settings: Settings): 
     perfPid: scope.perfPid,
     prepare: (resources) =>
       prepare(resources, module, scope, settings, status, offsets?.modules ?? []),
-    explainAttachError: (err) => plan === undefined ? err : explainVanished(err, plan),
+    explainAttachError: (err) => plan === undefined ? err : explainVanishedTarget(err, plan),
   });
 }
 
@@ -150,7 +148,7 @@ function prepare(
 ): StreamHooks {
   const plan = scope.plan;
   const pidfd = plan === undefined ? undefined : resources.hold(
-    openPidfd(plan),
+    openTargetPidfd(plan),
     "pidfd",
     closeFd,
   );
@@ -295,33 +293,4 @@ function startTracker(
     return undefined;
   }
   return { tracker, status: followStatus };
-}
-
-/**
- * Plans the PID. Without privileges, reading another user's /proc files fails first; the missing
- * privileges are then the cause worth reporting (usage errors such as a bad PID still win).
- */
-function planOrPrivilegeError(pidText: string): ReturnType<typeof planForPid> {
-  try {
-    return planForPid(pidText);
-  } catch (err) {
-    if (!(err instanceof UsageError)) ensurePrivileges();
-    throw err;
-  }
-}
-
-function openPidfd(plan: TraceablePidPlan): number {
-  try {
-    return pidfdOpen(plan.views.procPid);
-  } catch (err) {
-    throw explainVanished(err, plan);
-  }
-}
-
-/** ESRCH means the -p process is gone: say so in the user's words. */
-function explainVanished(err: unknown, plan: TraceablePidPlan): unknown {
-  if (err instanceof BpfError && err.errno === Errno.ESRCH) {
-    return new RuntimeFailure(`target PID ${plan.inputPid} exited before the probes were attached`);
-  }
-  return err;
 }
