@@ -3,18 +3,12 @@
  * uprobe link per probe site. Every object is registered with {@link Resources} as it is created,
  * so a failure half-way through attaching still releases everything.
  */
-import {
-  closeFd,
-  createMap,
-  loadProgram,
-  mapLookup,
-  possibleCpus,
-  ProgType,
-} from "../../ffi/bpf.ts";
+import { closeFd, loadProgram, mapLookup, possibleCpus, ProgType } from "../../ffi/bpf.ts";
 import { VerifierError } from "../../ffi/errors.ts";
 import { attachBpf, openUprobe, openUprobeAsync } from "../../ffi/perf.ts";
-import { EVENTS_MAP, eventsMapSpec, LOST_MAP, lostMapSpec, type MapSpec } from "../../bpf/maps.ts";
+import { EVENTS_MAP, eventsMapSpec, LOST_MAP, lostMapSpec } from "../../bpf/maps.ts";
 import { RuntimeFailure } from "../errors.ts";
+import { createHeldMap } from "./held_map.ts";
 import type { Resources } from "./resources.ts";
 import type { ProbeSite } from "./probe_site.ts";
 
@@ -30,20 +24,9 @@ export interface SessionMaps {
 
 /** Creates the event ring buffer and the loss counter. */
 export function createSessionMaps(resources: Resources, ringbufSize: number): SessionMaps {
-  const eventsFd = createTracked(resources, eventsMapSpec(ringbufSize));
-  const lostFd = createTracked(resources, lostMapSpec());
+  const eventsFd = createHeldMap(resources, eventsMapSpec(ringbufSize));
+  const lostFd = createHeldMap(resources, lostMapSpec());
   return { fds: { [EVENTS_MAP]: eventsFd, [LOST_MAP]: lostFd }, eventsFd, lostFd };
-}
-
-function createTracked(resources: Resources, spec: MapSpec): number {
-  const fd = createMap({
-    type: spec.type,
-    name: spec.name,
-    keySize: spec.keySize,
-    valueSize: spec.valueSize,
-    maxEntries: spec.maxEntries,
-  });
-  return resources.hold(fd, `map ${spec.name}`, closeFd);
 }
 
 /**

@@ -4,16 +4,7 @@
  * @module
  */
 
-import {
-  closeFd,
-  createMap,
-  mapDelete,
-  mapLookup,
-  mapNextKey,
-  mapUpdate,
-  possibleCpus,
-} from "../../ffi/bpf.ts";
-import type { MapSpec } from "../../bpf/maps.ts";
+import { mapDelete, mapLookup, mapNextKey, mapUpdate, possibleCpus } from "../../ffi/bpf.ts";
 import {
   AliasKey,
   aliasKey,
@@ -41,6 +32,7 @@ import {
   sysmonMapSpecs,
   U64_BYTES,
 } from "../../bpf/sysmon_maps.ts";
+import { createHeldMap } from "../session/held_map.ts";
 import type { Resources } from "../session/resources.ts";
 
 /** One `proc_module_offsets` entry. */
@@ -114,7 +106,7 @@ export class SysmonMapStore implements SysmonMapWriter {
 
   /** Creates every map of `sysmonMapSpecs(sizes)`, registered with `resources`. */
   constructor(resources: Resources, sizes: SysmonMapSizes = {}) {
-    for (const spec of sysmonMapSpecs(sizes)) this.fds[spec.ref] = createTracked(resources, spec);
+    for (const spec of sysmonMapSpecs(sizes)) this.fds[spec.ref] = createHeldMap(resources, spec);
   }
 
   fd(ref: SysmonMapRef): number {
@@ -185,15 +177,4 @@ export class SysmonMapStore implements SysmonMapWriter {
   allowed(): number[] {
     return dumpAllowed(this.fd(SysmonMapRef.AllowedPids));
   }
-}
-
-function createTracked(resources: Resources, spec: MapSpec): number {
-  const fd = createMap({
-    type: spec.type,
-    name: spec.name,
-    keySize: spec.keySize,
-    valueSize: spec.valueSize,
-    maxEntries: spec.maxEntries,
-  });
-  return resources.hold(fd, `map ${spec.name}`, closeFd);
 }
