@@ -4,6 +4,7 @@
  * Config file: `--config FILE` (must exist), else `./ghostscope.yaml`, else
  * `~/.config/ghostscope/config.yaml`. Keys are snake_case; an unknown key is an error naming it.
  */
+import { isFile } from "../fs_checks.ts";
 import { UsageError } from "../errors.ts";
 import {
   DEFAULT_SETTINGS,
@@ -111,14 +112,6 @@ function findConfigFile(explicit: string | undefined, cwd: string, home?: string
   const candidates = [`${cwd}/ghostscope.yaml`];
   if (home) candidates.push(`${home}/.config/ghostscope/config.yaml`);
   return candidates.find(isFile);
-}
-
-function isFile(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
 }
 
 async function readConfigFile(path: string): Promise<PartialSettings> {

@@ -15,6 +15,7 @@
  * @module
  */
 
+import { isFile, pathExists } from "../fs_checks.ts";
 import { CgroupLayout, cgroupLayout, readCgroup, unifiedCgroupPath } from "../proc/cgroup.ts";
 import {
   INITIAL_PID_NS_INO,
@@ -80,23 +81,6 @@ export interface EnvironmentOptions {
 
 function joinRoot(root: string, path: string): string {
   return root.endsWith("/") ? `${root}${path}` : `${root}/${path}`;
-}
-
-function isFile(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** `container=<name>` from PID 1's environment (NUL-separated), when readable. */
@@ -183,7 +167,7 @@ export function detectEnvironment(options: EnvironmentOptions = {}): RuntimeEnvi
   } else if (detail.length > 0 || selfPidNs === undefined) {
     kind = EnvironmentKind.Unknown;
   } else {
-    kind = exists(procPath(procRoot, INIT_PID))
+    kind = pathExists(procPath(procRoot, INIT_PID))
       ? EnvironmentKind.HostLikely
       : EnvironmentKind.Unknown;
   }

@@ -15,6 +15,7 @@
  * @module
  */
 
+import { isFile } from "../fs_checks.ts";
 import { RuntimeFailure, UsageError } from "../errors.ts";
 import { readCgroup } from "../proc/cgroup.ts";
 import {
@@ -250,14 +251,6 @@ function sameDirectory(a: string, b: string): boolean | undefined {
     return sa.dev === sb.dev && sa.ino === sb.ino;
   } catch {
     return undefined;
-  }
-}
-
-function isFile(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
   }
 }
 

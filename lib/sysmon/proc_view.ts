@@ -5,6 +5,7 @@
  * @module
  */
 
+import { pathExists } from "../fs_checks.ts";
 import { type MapsEntry, MapsPathKind, readMaps } from "../proc/maps.ts";
 import { readPidNs } from "../proc/ns.ts";
 import { procPath } from "../proc/path.ts";
@@ -109,17 +110,8 @@ export function readProcIdentity(procPid: number, procRoot: string): ProcIdentit
     };
   } catch (err) {
     // A process being reaped can leave a half-formed stat line behind: gone all the same.
-    if (isGone(err) || !exists(procPath(procRoot, procPid))) return null;
+    if (isGone(err) || !pathExists(procPath(procRoot, procPid))) return null;
     throw err;
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 
