@@ -78,7 +78,18 @@ export type IrExpr =
    * it is larger than the stack allows; a failed read gives status `ReadError` (`NullDeref` for
    * a NULL address).
    */
-  | { kind: "bytesEqual"; left: IrBytes; right: IrBytes; length: number; stopAtNul: boolean }
+  | {
+    kind: "bytesEqual";
+    left: IrBytes;
+    right: IrBytes;
+    length: number;
+    stopAtNul: boolean;
+    /**
+     * A run-time length, clamped to `0..length` (the buffers' size); 0 compares nothing
+     * (equal) and reads nothing.
+     */
+    dynLength?: IrExpr;
+  }
   /**
    * Keep the low `bits` of `operand`, zero- or sign-extended to 64 bits (e.g. an `int` argument
    * held in a 64-bit register).
@@ -198,6 +209,7 @@ export function walkExpr(e: IrExpr, f: (e: IrExpr) => void): void {
       walkExpr(e.value, f);
       break;
     case "bytesEqual":
+      if (e.dynLength) walkExpr(e.dynLength, f);
       for (const b of [e.left, e.right]) if (b.kind === "userBytes") walkExpr(b.addr, f);
       break;
   }

@@ -248,6 +248,7 @@ class SiteBinder {
       }
       case "string":
       case "bytes":
+      case "absent":
         return a.info as BoundArg;
       case "memory": {
         const d = this.value(a.value);

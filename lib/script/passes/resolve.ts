@@ -63,6 +63,7 @@ import {
   pointerAdd,
   pointerDiff,
   toScalar,
+  typeText,
   ValueError,
 } from "../variables/values.ts";
 import type {
@@ -96,8 +97,15 @@ interface PValue {
   span: Span;
 }
 
-/** A resolved expression: a scalar, a program value, or a string literal (where allowed). */
-type RExpr = RScalar | PValue | { kind: "string"; value: string; span: Span };
+/**
+ * A resolved expression: a scalar, a program value, or (where a function takes them) a string
+ * literal or constant bytes (`hex("..")`).
+ */
+type RExpr =
+  | RScalar
+  | PValue
+  | { kind: "string"; value: string; span: Span }
+  | { kind: "bytes"; bytes: Uint8Array; span: Span; text: string };
 
 /** A `let` binding in scope. */
 interface Binding {
@@ -317,6 +325,7 @@ class TraceResolver {
     }
     const scope = this.scopes[this.scopes.length - 1];
     if (value.kind === "string") throw this.#stringMisuse(value.span);
+    if (value.kind === "bytes") throw this.#bytesMisuse(value);
     if (value.kind === "program") {
       // A number (or pointer) is computed once and keeps its C type; anything else (a struct,
       // an array, a float) names the object.
@@ -416,6 +425,7 @@ class TraceResolver {
     length?: RLength,
   ): RPrintArg & { view?: ValueView; wire: ValueType } {
     if (c.kind === "string") throw this.#stringMisuse(c.span);
+    if (c.kind === "bytes") throw this.#bytesMisuse(c);
     if (c.kind === "program") {
       try {
         // planned at the first site for the record type and view; the bind pass plans each site
@@ -477,6 +487,7 @@ class TraceResolver {
   /** `c` as a number: program values are read / converted; errors at `c`'s span. */
   #scalar(c: RExpr): RScalar {
     if (c.kind === "string") throw this.#stringMisuse(c.span);
+    if (c.kind === "bytes") throw this.#bytesMisuse(c);
     if (c.kind !== "program") return c;
     try {
       const s = toScalar(c.first, c.text);
@@ -515,6 +526,7 @@ class TraceResolver {
     const c = this.#expr(e);
     if (c.kind === "program") return c;
     if (c.kind === "string") throw this.#stringMisuse(c.span);
+    if (c.kind === "bytes") throw this.#bytesMisuse(c);
     const text = this.#text(e.span);
     throw this.r.error(
       e.span,
@@ -527,6 +539,13 @@ class TraceResolver {
       span,
       'string literals can only be used as the format string of print (print "...", args) ' +
         "or as arguments of string functions",
+    );
+  }
+
+  #bytesMisuse(c: { span: Span; text: string }) {
+    return this.r.error(
+      c.span,
+      `'${c.text}' is a byte string: it can only be compared with memcmp(..)`,
     );
   }
 
@@ -673,23 +692,31 @@ class TraceResolver {
         } ${e.args.length === 1 ? "was" : "were"} given`,
       );
     }
-    const args = e.args.map((a, i) => this.#callArg(fn, i, a));
+    const args = fn.params.map((_, i): RCallArg =>
+      i < e.args.length
+        ? this.#callArg(fn, i, e.args[i])
+        : { role: "absent", info: { role: "absent" } }
+    );
     const infos = args.map((a) => a.info);
+    let folded;
     try {
       fn.check?.(infos);
-      const folded = fn.fold?.(infos);
-      if (folded?.kind === "int") {
-        const type = fn.result === "bytes" ? "i64" : fn.result;
-        return { kind: "const", value: folded.value, type, span: e.span };
-      }
+      folded = fn.fold?.(infos);
     } catch (err) {
       if (err instanceof CallError) {
-        throw this.r.error(err.arg !== undefined ? e.args[err.arg].span : e.span, err.message);
+        const at = err.arg !== undefined ? e.args[err.arg]?.span ?? e.span : e.span;
+        throw this.r.error(at, err.message);
       }
       throw err;
     }
+    if (folded?.kind === "bytes") {
+      return { kind: "bytes", bytes: folded.bytes, span: e.span, text: this.#text(e.span) };
+    }
     if (fn.result === "bytes") {
-      throw this.r.error(e.span, `${fn.name}(...) gives bytes: use it as an argument of memcmp`);
+      throw this.r.error(e.span, `${fn.name}(..) needs constant arguments`);
+    }
+    if (folded?.kind === "int") {
+      return { kind: "const", value: folded.value, type: fn.result, span: e.span };
     }
     return { kind: "call", fn, args, type: fn.result, span: e.span };
   }
@@ -701,7 +728,7 @@ class TraceResolver {
     switch (param.role) {
       case "int":
       case "intLiteral": {
-        if (c.kind === "string") {
+        if (c.kind === "string" || c.kind === "bytes") {
           throw this.r.error(a.span, `${where} must be an integer, not a string`);
         }
         const expr = this.#integer(c, where);
@@ -716,8 +743,16 @@ class TraceResolver {
           throw this.r.error(a.span, `${where} must be a string literal`);
         }
         return { role: "string", info: { role: "string", value: c.value } };
-      case "memory": {
+      case "memory":
+      case "text": {
         if (c.kind === "string") {
+          if (param.role !== "text") {
+            throw this.r.error(
+              a.span,
+              `${where} must be a pointer, an array or hex("..") (compare strings with ` +
+                "strncmp or starts_with)",
+            );
+          }
           const info: ResolvedArg = {
             role: "bytes",
             bytes: stringBytes(c.value),
@@ -725,12 +760,18 @@ class TraceResolver {
           };
           return { role: "bytes", info };
         }
+        if (c.kind === "bytes") {
+          return { role: "bytes", info: { role: "bytes", bytes: c.bytes, fromString: false } };
+        }
+        const kinds = param.role === "text"
+          ? "a string, a pointer or an array"
+          : 'a pointer, an array or hex("..")';
         if (c.kind === "program") {
           const t = stripType(c.first.type);
           if (t.kind !== "pointer" && t.kind !== "array") {
             throw this.r.error(
               a.span,
-              `${where} must be a string, a pointer or an array, but '${c.text}' is not`,
+              `${where} must be ${kinds}, but '${c.text}' is ${typeText(c.first.type)}`,
             );
           }
           const size = t.kind === "array" && t.count !== undefined ? t.count : undefined;
@@ -742,7 +783,8 @@ class TraceResolver {
         }
         throw this.r.error(
           a.span,
-          `${where} must be a string, a pointer or an array, not a script value (${c.type})`,
+          `${where} must be ${kinds}, not a script value (${c.type}); the expression is not a ` +
+            "pointer/address",
         );
       }
     }

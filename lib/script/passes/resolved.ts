@@ -39,6 +39,7 @@ export type RValue =
 /** An argument of a function call: a scalar, or what the registry's roles name. */
 export type RCallArg =
   | { role: "int"; expr: RScalar; info: ResolvedArg }
+  | { role: "absent"; info: ResolvedArg }
   | { role: "string"; info: ResolvedArg }
   | { role: "bytes"; info: ResolvedArg }
   | { role: "memory"; value: RValue; info: ResolvedArg };
