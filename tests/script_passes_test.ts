@@ -229,3 +229,44 @@ Deno.test("parser: calls and C operator precedence", () => {
   const empty = parseScript("trace f { print g(); }").traces[0].body.stmts[0];
   assert.ok(empty.kind === "print" && empty.expr.kind === "call" && empty.expr.args.length === 0);
 });
+
+Deno.test("parser: bitwise operators sit between equality and logical ones, shifts below +", () => {
+  const e = (src: string) => {
+    const s = parseScript(`trace f { print ${src}; }`).traces[0].body.stmts[0];
+    assert.ok(s.kind === "print");
+    return s.expr;
+  };
+  // a | b ^ c & d == e  =>  a | (b ^ (c & (d == e)))
+  const or = e("a | b ^ c & d == e");
+  assert.ok(or.kind === "binary" && or.op === "|");
+  assert.ok(or.right.kind === "binary" && or.right.op === "^");
+  assert.ok(or.right.right.kind === "binary" && or.right.right.op === "&");
+  assert.ok(or.right.right.right.kind === "binary" && or.right.right.right.op === "==");
+  // 1 + 2 << 3 < 4  =>  ((1 + 2) << 3) < 4
+  const lt = e("1 + 2 << 3 < 4");
+  assert.ok(lt.kind === "binary" && lt.op === "<");
+  assert.ok(lt.left.kind === "binary" && lt.left.op === "<<");
+  assert.ok(lt.left.left.kind === "binary" && lt.left.left.op === "+");
+  // a && b | c  =>  a && (b | c); ~ is unary
+  const and = e("a && b | ~c");
+  assert.ok(and.kind === "binary" && and.op === "&&");
+  assert.ok(and.right.kind === "binary" && and.right.op === "|");
+  assert.ok(and.right.right.kind === "unary" && and.right.right.op === "~");
+});
+
+Deno.test("resolve: shifts take the left operand's C type, bitwise ops the usual conversions", () => {
+  const { resolved } = resolve(
+    "trace f { print count << 1; print count & 0xffffffffff; print 1 << 40; print ~count; }",
+    movingResolver(1, []),
+  );
+  const exprs = resolved.traces[0].body.map((s) => {
+    assert.ok(s.kind === "print" && s.args[0].kind === "scalar");
+    return s.args[0].expr;
+  });
+  // int << 1 is an int (32-bit wrap), int & long literal is a long
+  assert.ok(exprs[0].kind === "arith" && exprs[0].op === "shl" && exprs[0].cint?.bits === 32);
+  assert.ok(exprs[1].kind === "arith" && exprs[1].op === "and" && exprs[1].cint?.bits === 64);
+  // script integers are 64-bit
+  assert.ok(exprs[2].kind === "arith" && exprs[2].cint === undefined && exprs[2].type === "i64");
+  assert.ok(exprs[3].kind === "unary" && exprs[3].op === "bitnot" && exprs[3].cint?.bits === 32);
+});

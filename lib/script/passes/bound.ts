@@ -11,6 +11,7 @@ import type {
   IrExpr,
   IrLogicalOp,
   IrPrintArg,
+  IrUnaryOp,
 } from "../../../bpf/ir.ts";
 import type { TraceTarget } from "../ast.ts";
 import type { BoundArg, BuiltinFunction } from "../builtins.ts";
@@ -28,7 +29,7 @@ export type BScalar =
   | { kind: "external"; expr: IrExpr; type: ScriptType; span: Span; cint?: CInt }
   | {
     kind: "unary";
-    op: "neg" | "not";
+    op: IrUnaryOp;
     operand: BScalar;
     type: ScriptType;
     span: Span;

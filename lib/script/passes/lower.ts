@@ -79,9 +79,11 @@ export function lowerExpr(e: BScalar): IrExpr {
     case "unary": {
       const operand = lowerExpr(e.operand);
       if (operand.kind === "const") {
-        // fold `-5` and `!0` so literals cost one instruction
+        // fold `-5`, `~0` and `!0` so literals cost one instruction
         const v = e.op === "neg"
           ? BigInt.asUintN(64, -operand.value)
+          : e.op === "bitnot"
+          ? BigInt.asUintN(64, ~operand.value)
           : operand.value === 0n
           ? 1n
           : 0n;

@@ -586,7 +586,12 @@ class TraceResolver {
         const operand = this.#scalarExpr(e.operand);
         const op = UNARY_OPERATORS.get(e.op)!;
         if (op === "not") return { kind: "unary", op, operand, type: "bool", span: e.span };
-        if (operand.type === "ptr") throw this.r.error(e.span, "cannot negate a pointer");
+        if (operand.type === "ptr") {
+          throw this.r.error(
+            e.span,
+            op === "neg" ? "cannot negate a pointer" : "'~' applies to integers, not pointers",
+          );
+        }
         const from = cintOf(operand);
         const type = operand.type === "u64" ? "u64" : "i64";
         return { kind: "unary", op, operand, type, span: e.span, cint: from };
@@ -941,6 +946,22 @@ class TraceResolver {
     return { left: conv(left, lt), right: conv(right, rt), cint };
   }
 
+  /**
+   * `a << b`, `a >> b`: the result has the (promoted) type of `a` alone, like C; `>>` is
+   * arithmetic on a signed `a`.
+   */
+  #shift(op: "shl" | "shr", left: RScalar, right: RScalar, span: Span): RScalar {
+    const lc = cintOf(left);
+    const rc = cintOf(right);
+    if (!lc && !rc) {
+      const type = left.type === "u64" ? "u64" : "i64";
+      return { kind: "arith", op, signed: type === "i64", left, right, type, span };
+    }
+    const cint = lc ?? (isLiteral(left) ? literalCInt(literalValue(left)) : LONG);
+    const type = cint.signed ? "i64" : "u64";
+    return { kind: "arith", op, signed: cint.signed, left, right, type, span, cint };
+  }
+
   #binary(e: Expr & { kind: "binary" }): RExpr {
     const info = BINARY_OPERATORS.get(e.op);
     if (!info) throw this.r.error(e.opSpan, `unsupported operator '${e.op}'`);
@@ -970,6 +991,7 @@ class TraceResolver {
             op === "div" ? "division by zero" : "remainder by zero ('%' with 0)",
           );
         }
+        if (op === "shl" || op === "shr") return this.#shift(op, left0, right0, span);
         const { left, right, cint } = this.#common(left0, right0);
         const type = cint
           ? (cint.signed ? "i64" : "u64")

@@ -16,7 +16,7 @@ import type { CInt } from "../variables/values.ts";
 import type { PrintInfo } from "../print_table.ts";
 import type { ResolvedVariable } from "../resolver.ts";
 import type { ScriptType } from "../types.ts";
-import type { IrArithOp, IrCompareOp, IrLogicalOp } from "../../../bpf/ir.ts";
+import type { IrArithOp, IrCompareOp, IrLogicalOp, IrUnaryOp } from "../../../bpf/ir.ts";
 
 /** A program value (a C object), as a path from a program variable; `type` is its C type. */
 export type RValue =
@@ -58,7 +58,7 @@ export type RScalar =
   | { kind: "external"; name: string; type: ScriptType; span: Span }
   | {
     kind: "unary";
-    op: "neg" | "not";
+    op: IrUnaryOp;
     operand: RScalar;
     type: ScriptType;
     span: Span;
