@@ -141,3 +141,29 @@ Deno.test("folding: memcmp of two hex strings and zero lengths need no probe rea
     [1n, 0n, 1n],
   );
 });
+
+Deno.test("== with a string literal: C strings only, == and != only, folded when it cannot hold", () => {
+  assert.match(
+    error('print n == "abc";'),
+    /^script:2:9: a string literal can only be compared with a C string \(char \* or char\[N\]\), but 'n' is int/,
+  );
+  assert.match(
+    error('print buf < "abc";'),
+    /^script:2:13: strings can only be compared with '==' and '!='/,
+  );
+  assert.match(error('let x = 1; print x == "a";'), /can only be compared with a C string/);
+  const c = compileScript(
+    'trace f { print "{} {} {} {}", "ab" == "ab", "ab" != "ab", buf == "12345678", buf == "1234567"; }',
+    OPTS,
+  );
+  const p = c.traces[0].ir.body[0];
+  assert.ok(p.kind === "print");
+  const [same, differ, tooLong, fits] = p.args.map((a) => a.kind !== "memory" ? a.expr : undefined);
+  assert.ok(same?.kind === "const" && same.value === 1n);
+  assert.ok(differ?.kind === "const" && differ.value === 0n);
+  // 8 characters and a NUL never fit in unsigned char[8]
+  assert.ok(tooLong?.kind === "const" && tooLong.value === 0n);
+  // 7 characters: 8 bytes read (no str read: an array), compared with the NUL
+  assert.ok(fits?.kind === "bytesEqual" && fits.length === 8 && fits.left.kind === "userBytes");
+  assert.equal(fits.left.string, false);
+});

@@ -366,6 +366,57 @@ export const FUNCTIONS: readonly BuiltinFunction[] = [
   },
 ];
 
+/**
+ * `s == "lit"` / `"lit" == s` for a `char *` or `char[N]` `s` (not callable by name; the
+ * resolver lowers `==` / `!=` with a string literal to it): strict NUL semantics, `s` must hold
+ * exactly the literal followed by a NUL. A `char *` is read with `bpf_probe_read_user_str`
+ * (up to L + 1 bytes), a `char[N]` with `bpf_probe_read_user` of L + 1 bytes (never equal when
+ * L + 1 > N).
+ */
+export const STRING_EQUALS: BuiltinFunction = {
+  name: "==",
+  usage: 's == "literal"',
+  summary: "a C string equal to a literal (strict NUL)",
+  params: [{ name: "s", role: "text" }, { name: "literal", role: "text" }],
+  result: "bool",
+  fold(args) {
+    const a = constBytesOf(args[0]);
+    const b = constBytesOf(args[1]);
+    if (a && b) {
+      return { kind: "int", value: sameBytes(a, b, Math.max(a.length, b.length)) ? 1n : 0n };
+    }
+    const lit = a ?? b;
+    const mem = a ? args[1] : args[0];
+    if (lit && mem.role === "memory" && mem.size !== undefined && lit.length + 1 > mem.size) {
+      return { kind: "int", value: 0n };
+    }
+    return undefined;
+  },
+  lower(args) {
+    const litFirst = constBytesOf(args[0]) !== undefined;
+    const mem = litFirst ? args[1] : args[0];
+    const lit = constBytesOf(litFirst ? args[0] : args[1])!;
+    if (mem.role !== "memory") throw new CallError("internal: == needs memory");
+    const n = Math.min(lit.length + 1, STRING_COMPARE_CAP);
+    const withNul = new Uint8Array(n);
+    withNul.set(lit.slice(0, n - 1));
+    const user: IrBytes = {
+      kind: "userBytes",
+      addr: mem.addr,
+      size: n,
+      string: mem.size === undefined,
+    };
+    const constant: IrBytes = { kind: "constBytes", bytes: withNul };
+    return {
+      kind: "bytesEqual",
+      left: litFirst ? constant : user,
+      right: litFirst ? user : constant,
+      length: n,
+      stopAtNul: false,
+    };
+  },
+};
+
 /** Most bytes `memcmp` compares with a constant length. */
 export const MAX_MEMCMP_BYTES = 1024;
 /** Most bytes `memcmp` compares with a length known only at run time. */

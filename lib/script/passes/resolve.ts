@@ -30,6 +30,7 @@ import {
   CallError,
   FUNCTIONS,
   type ResolvedArg,
+  STRING_EQUALS,
   stringBytes,
   VARIABLES,
 } from "../builtins.ts";
@@ -59,6 +60,7 @@ import {
   deref,
   type DValue,
   index as indexValue,
+  isStringElement,
   member as memberValue,
   pointerAdd,
   pointerDiff,
@@ -946,6 +948,54 @@ class TraceResolver {
     return { left: conv(left, lt), right: conv(right, rt), cint };
   }
 
+  /** `s == "lit"` / `s != "lit"` for a C string `s` (see {@link STRING_EQUALS}). */
+  #stringCompare(
+    e: Expr & { kind: "binary" },
+    l: RExpr,
+    r: RExpr,
+    op: string,
+  ): RScalar {
+    if (op !== "eq" && op !== "ne") {
+      throw this.r.error(e.opSpan, `strings can only be compared with '==' and '!='`);
+    }
+    const arg = (c: RExpr, x: Expr): RCallArg => {
+      if (c.kind === "string") {
+        return {
+          role: "bytes",
+          info: { role: "bytes", bytes: stringBytes(c.value), fromString: true },
+        };
+      }
+      if (c.kind === "program") {
+        const t = stripType(c.first.type);
+        const element = t.kind === "pointer"
+          ? t.target
+          : t.kind === "array"
+          ? t.element
+          : undefined;
+        if (element && isStringElement(element)) {
+          const size = t.kind === "array" && t.count !== undefined ? t.count : undefined;
+          return { role: "memory", value: c.path, info: { role: "memory", size, what: c.text } };
+        }
+        throw this.r.error(
+          x.span,
+          `a string literal can only be compared with a C string (char * or char[N]), but ` +
+            `'${c.text}' is ${typeText(c.first.type)}`,
+        );
+      }
+      throw this.r.error(
+        x.span,
+        "a string literal can only be compared with a C string (char * or char[N]) of the program",
+      );
+    };
+    const args = [arg(l, e.left), arg(r, e.right)];
+    const folded = STRING_EQUALS.fold?.(args.map((a) => a.info));
+    let eq: RScalar = folded?.kind === "int"
+      ? { kind: "const", value: folded.value, type: "bool", span: e.span }
+      : { kind: "call", fn: STRING_EQUALS, args, type: "bool", span: e.span };
+    if (op === "ne") eq = { kind: "unary", op: "not", operand: eq, type: "bool", span: e.span };
+    return eq;
+  }
+
   /**
    * `a << b`, `a >> b`: the result has the (promoted) type of `a` alone, like C; `>>` is
    * arithmetic on a signed `a`.
@@ -972,9 +1022,12 @@ class TraceResolver {
       const p = this.#pointerArith(e, l, r);
       if (p) return p;
     }
+    const operator = info.operator;
+    if ((l.kind === "string" || r.kind === "string") && operator.kind === "compare") {
+      return this.#stringCompare(e, l, r, operator.op);
+    }
     const left0 = this.#scalar(l);
     const right0 = this.#scalar(r);
-    const operator = info.operator;
     switch (operator.kind) {
       case "logical":
         return { kind: "logical", op: operator.op, left: left0, right: right0, type: "bool", span };
