@@ -154,8 +154,8 @@ Deno.test("a function with several probe addresses compiles in one resolve pass"
   assert.deepEqual(calls.filter((c) => c.endsWith("@0")), ["count@0", "pair@0"]);
   assert.equal(calls.filter((c) => c.endsWith("@1")).length, 2);
   assert.equal(c.traces[0].programs.length, 3);
-  // one print table for every site
-  assert.equal(c.prints.length, 2);
+  // one print table for every site: the two prints and the ExprError event of the condition
+  assert.deepEqual(c.prints.map((p) => p.kind ?? "print"), ["print", "exprError", "print"]);
 });
 
 Deno.test("registry: constant folding, lowering of a call that reads memory", () => {
@@ -180,7 +180,10 @@ Deno.test("registry: constant folding, lowering of a call that reads memory", ()
     ...OPTS,
     resolveVariable: movingResolver(1, []),
   });
-  const e = firstPrintExpr(c.traces[0].ir.body);
+  const guard = firstPrintExpr(c.traces[0].ir.body);
+  // inside a print, a failure of the call gives false and an ExprError event
+  assert.ok(guard.kind === "guard");
+  const e = guard.operand;
   assert.ok(e.kind === "bytesEqual" && e.length === 2);
   assert.ok(e.left.kind === "userBytes" && e.left.string);
   assert.ok(e.right.kind === "constBytes");
@@ -269,4 +272,23 @@ Deno.test("resolve: shifts take the left operand's C type, bitwise ops the usual
   // script integers are 64-bit
   assert.ok(exprs[2].kind === "arith" && exprs[2].cint === undefined && exprs[2].type === "i64");
   assert.ok(exprs[3].kind === "unary" && exprs[3].op === "bitnot" && exprs[3].cint?.bits === 32);
+});
+
+Deno.test("lower: ExprError records for failing conditions and built-ins inside prints", () => {
+  const c = compileScript(
+    'trace f { if count > 1 { print "a"; } if 1 < 2 { print "b"; } print "{}", starts_with(name, "x"); }',
+    { ...OPTS, resolveVariable: movingResolver(1, []) },
+  );
+  const [first, second, third] = c.traces[0].ir.body;
+  assert.ok(first.kind === "if" && first.error !== undefined);
+  assert.equal(c.prints[first.error.printId].kind, "exprError");
+  assert.equal(c.prints[first.error.printId].text, "count > 1");
+  // a condition that cannot fail has none
+  assert.ok(second.kind === "if" && second.error === undefined);
+  assert.ok(third.kind === "print" && third.errors?.length === 1);
+  const err = c.prints[third.errors[0].printId];
+  assert.equal(err.text, 'starts_with(name, "x")');
+  assert.deepEqual(err.format.literals, ['ExprError: starts_with(name, "x") ', ""]);
+  assert.ok(third.args[0].kind !== "memory" && third.args[0].expr.kind === "guard");
+  assert.notEqual(first.error.id, third.errors[0].id);
 });

@@ -119,6 +119,7 @@ class SiteBinder {
             then: this.stmts(s.then),
             else: this.stmts(s.else),
             span: s.span,
+            errorPrintId: s.errorPrintId,
           });
           break;
       }
@@ -235,6 +236,7 @@ class SiteBinder {
           args: e.args.map((a) => this.#callArg(a)),
           type: e.type,
           span: e.span,
+          errorPrintId: e.errorPrintId,
         };
     }
   }

@@ -58,7 +58,14 @@ export type BScalar =
   }
   | { kind: "logical"; op: IrLogicalOp; left: BScalar; right: BScalar; type: "bool"; span: Span }
   /** A built-in function with its arguments at this site. */
-  | { kind: "call"; fn: BuiltinFunction; args: BoundArg[]; type: ScriptType; span: Span };
+  | {
+    kind: "call";
+    fn: BuiltinFunction;
+    args: BoundArg[];
+    type: ScriptType;
+    span: Span;
+    errorPrintId?: number;
+  };
 
 /** One argument of a bound print. */
 export type BPrintArg =
@@ -70,7 +77,14 @@ export type BPrintArg =
 export type BStmt =
   | { kind: "let"; id: number; value: BScalar; span: Span }
   | { kind: "print"; printId: number; args: BPrintArg[]; span: Span }
-  | { kind: "if"; cond: BScalar; then: BStmt[]; else: BStmt[]; span: Span };
+  | {
+    kind: "if";
+    cond: BScalar;
+    then: BStmt[];
+    else: BStmt[];
+    span: Span;
+    errorPrintId?: number;
+  };
 
 /** A trace block bound to one probe site. */
 export interface BoundTrace {

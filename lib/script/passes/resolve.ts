@@ -304,9 +304,10 @@ class TraceResolver {
         return this.#printf(s);
       case "if": {
         const cond = this.#scalarExpr(s.cond);
+        const errorPrintId = mayFail(cond) ? this.#exprErrorPrint(s.cond.span) : undefined;
         const then = this.#block(s.then);
         const otherwise = s.otherwise ? this.#block(s.otherwise) : [];
-        return { kind: "if", cond, then, else: otherwise, span: s.span };
+        return { kind: "if", cond, then, else: otherwise, span: s.span, errorPrintId };
       }
     }
   }
@@ -462,6 +463,40 @@ class TraceResolver {
     return { kind: "scalar", expr: c, wire: wireType(c.type) };
   }
 
+  /** A print table entry for the ExprError event of the expression at `span`. */
+  #exprErrorPrint(span: Span): number {
+    const text = this.#text(span);
+    const printId = this.prints.length;
+    this.prints.push({
+      printId,
+      traceId: this.traceId,
+      format: parseFormat(`ExprError: ${text.replace(/[{}]/g, (c) => c + c)} {}`),
+      argTypes: [ValueType.I64],
+      views: [undefined],
+      text,
+      kind: "exprError",
+    });
+    return printId;
+  }
+
+  /** Gives every built-in call inside a print argument its ExprError event. */
+  #guardCalls(e: RScalar): void {
+    switch (e.kind) {
+      case "call":
+        e.errorPrintId = this.#exprErrorPrint(e.span);
+        for (const a of e.args) if (a.role === "int") this.#guardCalls(a.expr);
+        return;
+      case "unary":
+      case "convert":
+        return this.#guardCalls(e.operand);
+      case "arith":
+      case "compare":
+      case "logical":
+        this.#guardCalls(e.left);
+        return this.#guardCalls(e.right);
+    }
+  }
+
   #addPrint(
     format: CompiledFormat,
     args: (RPrintArg & { view?: ValueView; wire: ValueType })[],
@@ -476,6 +511,7 @@ class TraceResolver {
       views: args.map((a) => a.view),
       text: this.r.source.slice(span.start, span.end),
     });
+    for (const a of args) if (a.kind === "scalar") this.#guardCalls(a.expr);
     return {
       kind: "print",
       printId,
@@ -1075,6 +1111,28 @@ class TraceResolver {
         return { kind: "compare", op: cmp, signed, left, right, type: "bool", span };
       }
     }
+  }
+}
+
+/** True when evaluating `e` may fail at run time (it reads program memory or calls). */
+function mayFail(e: RScalar): boolean {
+  switch (e.kind) {
+    case "value":
+    case "ptrDiff":
+    case "external":
+    case "call":
+      return true;
+    case "var":
+      return false;
+    case "unary":
+    case "convert":
+      return mayFail(e.operand);
+    case "arith":
+    case "compare":
+    case "logical":
+      return mayFail(e.left) || mayFail(e.right);
+    default:
+      return false;
   }
 }
 

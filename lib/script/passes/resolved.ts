@@ -86,8 +86,18 @@ export type RScalar =
     span: Span;
   }
   | { kind: "logical"; op: IrLogicalOp; left: RScalar; right: RScalar; type: "bool"; span: Span }
-  /** A built-in function call (not folded: it reads memory). */
-  | { kind: "call"; fn: BuiltinFunction; args: RCallArg[]; type: ScriptType; span: Span };
+  /**
+   * A built-in function call (not folded: it reads memory); `errorPrintId` (inside a print):
+   * its failure gives false and an ExprError event of that print id.
+   */
+  | {
+    kind: "call";
+    fn: BuiltinFunction;
+    args: RCallArg[];
+    type: ScriptType;
+    span: Span;
+    errorPrintId?: number;
+  };
 
 /** A dump length: fixed, or computed at run time. */
 export type RLength = { fixed: number } | { expr: RScalar };
@@ -106,7 +116,15 @@ export type RStmt =
   /** `let` naming a program object (a struct, an array...): no code, uses refer to it. */
   | { kind: "alias"; name: string; span: Span }
   | { kind: "print"; printId: number; args: RPrintArg[]; span: Span }
-  | { kind: "if"; cond: RScalar; then: RStmt[]; else: RStmt[]; span: Span };
+  /** `errorPrintId`: the ExprError event emitted when the condition cannot be evaluated. */
+  | {
+    kind: "if";
+    cond: RScalar;
+    then: RStmt[];
+    else: RStmt[];
+    span: Span;
+    errorPrintId?: number;
+  };
 
 /** A resolved trace block. */
 export interface ResolvedTrace {
