@@ -137,7 +137,12 @@ export function lowerExpr(e: BScalar, state?: LowerState): IrExpr {
         right: lowerExpr(e.right, state),
       };
     case "logical":
-      return { kind: "logical", op: e.op, left: lowerExpr(e.left, state), right: lowerExpr(e.right, state) };
+      return {
+        kind: "logical",
+        op: e.op,
+        left: lowerExpr(e.left, state),
+        right: lowerExpr(e.right, state),
+      };
     case "call": {
       const value = e.fn.lower(e.args);
       if (e.errorPrintId === undefined || !state?.errors || value.kind === "const") return value;
