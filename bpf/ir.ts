@@ -25,6 +25,10 @@ export enum IrBuiltin {
   HostTid = "host_tid",
   /** `bpf_ktime_get_ns()` (`$timestamp`). */
   Timestamp = "timestamp",
+  /** The probed task's stack pointer (`$sp`, `regs->sp`). */
+  StackPointer = "sp",
+  /** The probed instruction's address (`$pc`, `regs->ip`). */
+  InstructionPointer = "pc",
 }
 
 /** Integer operators producing integers. */

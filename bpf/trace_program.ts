@@ -95,6 +95,9 @@ export const PT_REGS_SIZE = 168;
 /** Offset of `ip` in x86_64 `struct pt_regs`. */
 export const PT_REGS_IP = 128;
 
+/** Offset of `sp` in x86_64 `struct pt_regs`. */
+export const PT_REGS_SP = 152;
+
 /** Largest payload of one value record (its `len` is a u16). */
 export const MAX_VALUE_LEN = 0xffff;
 
@@ -697,6 +700,12 @@ class TraceCodegen {
             return;
           case IrBuiltin.HostTid:
             a.ldx(Size.W, reg, Reg.R10, SLOT_PID_TGID);
+            return;
+          case IrBuiltin.StackPointer:
+            a.ldx(Size.DW, reg, Reg.R6, PT_REGS_SP);
+            return;
+          case IrBuiltin.InstructionPointer:
+            a.ldx(Size.DW, reg, Reg.R6, PT_REGS_IP);
             return;
         }
       }

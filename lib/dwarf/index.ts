@@ -18,6 +18,7 @@
  * @module
  */
 
+import { type TypeKind, typesNamed } from "./type_names.ts";
 import { UsageError } from "../errors.ts";
 import type { CfaRow } from "./cfa.ts";
 import * as C from "./constants.ts";
@@ -46,7 +47,7 @@ import {
   type VariableKind,
 } from "./scope.ts";
 import { closeNames } from "./suggest.ts";
-import { TypeResolver } from "./types.ts";
+import { type DwarfType, TypeResolver } from "./types.ts";
 import type { DwarfSections } from "./unit.ts";
 
 export type { DwarfSections } from "./unit.ts";
@@ -81,6 +82,7 @@ export {
   typeSize,
 } from "./types.ts";
 export { closeNames } from "./suggest.ts";
+export type { TypeKind } from "./type_names.ts";
 
 /** Result of {@link DwarfInfo.findFunction}. */
 export type FunctionLookup =
@@ -155,6 +157,8 @@ export interface DwarfInfo {
   closeVariableNames(pc: number, name: string): string[];
   /** The call frame row at `pc` (CFA rule and saved registers). */
   cfaAt(pc: number): CfaLookup;
+  /** Types named `name` (DW_AT_name, without `struct`), of `kind`; definitions first. */
+  typesNamed(name: string, kind: TypeKind): DwarfType[];
 }
 
 /** Creates a lazy reader over the given sections (see {@link DwarfSections}). */
@@ -401,6 +405,18 @@ class Dwarf implements DwarfInfo {
         : "CFA=<expression>";
       return { ok: true, row, text };
     });
+  }
+
+  private typeNames = new Map<string, DwarfType[]>();
+
+  typesNamed(name: string, kind: TypeKind): DwarfType[] {
+    const key = `${kind} ${name}`;
+    let hit = this.typeNames.get(key);
+    if (!hit) {
+      hit = guard(() => typesNamed(this.file, this.types, name, kind));
+      this.typeNames.set(key, hit);
+    }
+    return hit;
   }
 }
 

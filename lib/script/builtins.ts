@@ -60,6 +60,11 @@ export const VARIABLES: readonly BuiltinVariable[] = [
         : { kind: "const", value: BigInt(ctx.inputPid) },
   },
   computed("timestamp", IrBuiltin.Timestamp, "monotonic time in ns (bpf_ktime_get_ns)"),
+  { ...computed("sp", IrBuiltin.StackPointer, "the probed thread's stack pointer"), type: "u64" },
+  {
+    ...computed("pc", IrBuiltin.InstructionPointer, "the probed instruction's address"),
+    type: "u64",
+  },
 ];
 
 /** The `$name` value named `name` (without `$`), or undefined. */

@@ -22,12 +22,14 @@ import {
 import { type DumpLength, DYNAMIC_DUMP_CAP, printPlan } from "../variables/print.ts";
 import {
   addressOf,
+  castTo,
   deref,
   type DValue,
   index as indexValue,
   member as memberValue,
   pointerAdd,
   pointerDiff,
+  scriptValueType,
   toScalar,
   ValueError,
 } from "../variables/values.ts";
@@ -184,6 +186,15 @@ class SiteBinder {
       case "addr": {
         const obj = this.value(v.operand);
         return this.#op(v.span, () => addressOf(obj, v.operand.text));
+      }
+      case "cast": {
+        const obj = this.value(v.operand);
+        return this.#op(v.span, () => castTo(obj, v.type, v.operand.text));
+      }
+      case "castScript": {
+        const x = lowerExpr(this.scalar(v.operand));
+        const src: DValue = { kind: "scalar", type: scriptValueType(v.operand.type), expr: x };
+        return this.#op(v.span, () => castTo(src, v.type, v.text));
       }
       case "ptrAdd": {
         const ptr = this.value(v.ptr);

@@ -20,7 +20,7 @@
 
 import type { IrExpr } from "../../../bpf/ir.ts";
 import { ValueType } from "../../../bpf/wire.ts";
-import { stripType } from "../../dwarf/index.ts";
+import { type DwarfType, stripType } from "../../dwarf/index.ts";
 import type { Block, Expr, Script, Stmt, TraceTarget } from "../ast.ts";
 import {
   arity,
@@ -34,6 +34,7 @@ import {
   stringBytes,
   VARIABLES,
 } from "../builtins.ts";
+import { applyDeclarator, builtinType, isShortSpelling, parseTypeSpelling } from "../cast_type.ts";
 import { closest, didYouMean, lineCol, type Reporter, type Span } from "../diagnostics.ts";
 import {
   type CompiledFormat,
@@ -56,6 +57,7 @@ import { type ScriptType, wireType } from "../types.ts";
 import { printPlan } from "../variables/print.ts";
 import {
   addressOf,
+  castTo,
   type CInt,
   deref,
   type DValue,
@@ -64,6 +66,7 @@ import {
   member as memberValue,
   pointerAdd,
   pointerDiff,
+  scriptValueType,
   toScalar,
   typeText,
   ValueError,
@@ -78,6 +81,9 @@ import type {
   RStmt,
   RValue,
 } from "./resolved.ts";
+
+/** The name of the cast form (`cast(expr, "TYPE")`), resolved here rather than in the registry. */
+const CAST = "cast";
 
 /** Inputs of {@link resolveScript}. */
 export interface ResolveOptions {
@@ -718,9 +724,10 @@ class TraceResolver {
   }
 
   #call(e: Expr & { kind: "call" }): RExpr {
+    if (e.name === CAST) return this.#cast(e);
     const fn = builtinFunction(e.name);
     if (!fn) {
-      const names = FUNCTIONS.map((f) => f.name);
+      const names = [...FUNCTIONS.map((f) => f.name), CAST];
       const hint = didYouMean(e.name, names);
       const known = hint ? "" : ` (functions: ${names.join(", ")})`;
       throw this.r.error(e.nameSpan, `unknown function '${e.name}'${hint}${known}`);
@@ -762,6 +769,72 @@ class TraceResolver {
       return { kind: "const", value: folded.value, type: fn.result, span: e.span };
     }
     return { kind: "call", fn, args, type: fn.result, span: e.span };
+  }
+
+  /** `cast(expr, "TYPE")`: a program value of that type (see `castTo`). */
+  #cast(e: Expr & { kind: "call" }): PValue {
+    if (e.args.length !== 2) {
+      throw this.r.error(
+        e.span,
+        `cast takes 2 arguments (cast(expr, "TYPE")), but ${plural(e.args.length, "argument")} ` +
+          `${e.args.length === 1 ? "was" : "were"} given`,
+      );
+    }
+    const [what, typeArg] = e.args;
+    if (typeArg.kind !== "string") {
+      throw this.r.error(
+        typeArg.span,
+        'argument 2 of cast (TYPE) must be a string literal naming a type, e.g. "struct node *"',
+      );
+    }
+    const target = this.#typeNamed(typeArg.value, typeArg.span);
+    const operand = this.#expr(what);
+    if (operand.kind === "string") throw this.#stringMisuse(operand.span);
+    if (operand.kind === "bytes") throw this.#bytesMisuse(operand);
+    const text = this.#text(e.span);
+    if (operand.kind === "program") {
+      return this.#pvalue(
+        e.span,
+        () => castTo(operand.first, target, operand.text),
+        (type) => ({ kind: "cast", operand: operand.path, type, text, span: e.span }),
+      );
+    }
+    const src: DValue = {
+      kind: "scalar",
+      type: scriptValueType(operand.type),
+      expr: { kind: "const", value: 0n },
+    };
+    return this.#pvalue(
+      e.span,
+      () => castTo(src, target, text),
+      (type) => ({ kind: "castScript", operand, type, text, span: e.span }),
+    );
+  }
+
+  /** The DWARF type a cast's type string names (errors at the string). */
+  #typeNamed(spelling: string, span: Span): DwarfType {
+    const s = parseTypeSpelling(spelling);
+    if (typeof s === "string") throw this.r.error(span, `cast: "${spelling}" is not a type (${s})`);
+    let base = isShortSpelling(s) ? builtinType(s, false) : undefined;
+    if (!base) {
+      const found = this.opts.resolveVariable.findType?.(s, this.ctx);
+      // a C base spelling (int32_t) defined by several other modules is the built-in one
+      const builtin = builtinType(s, true);
+      if (found?.ok) base = found.type;
+      else if (found && found.reason === "ambiguous" && !builtin) {
+        const name = s.tag ? `${s.tag} ${s.name}` : s.name;
+        throw this.r.error(
+          span,
+          `cast: type '${name}' is ambiguous: it is defined in ${found.modules.length} other ` +
+            `modules (${found.modules.join(", ")}) and not in the probed one`,
+        );
+      } else base = builtin;
+    }
+    if (!base) {
+      const name = s.tag ? `${s.tag} ${s.name}` : s.name;
+      throw this.r.error(span, `cast: type '${name}' was not found in the debug info`);
+    }
+    return applyDeclarator(base, s);
   }
 
   #callArg(fn: BuiltinFunction, i: number, a: Expr): RCallArg {

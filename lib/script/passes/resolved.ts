@@ -33,6 +33,10 @@ export type RValue =
     | { kind: "ptrAdd"; ptr: RValue; offset: RScalar; negate: boolean }
     /** A typed `let` of a program scalar: the value of script variable `id`. */
     | { kind: "letValue"; id: number }
+    /** `cast(operand, "T")` of a program value (`type` is T). */
+    | { kind: "cast"; operand: RValue }
+    /** `cast(expr, "T")` of a script value. */
+    | { kind: "castScript"; operand: RScalar }
   )
   & { type: DwarfType; text: string; span: Span };
 
