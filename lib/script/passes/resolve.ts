@@ -344,7 +344,9 @@ class TraceResolver {
       } catch {
         scalar = undefined;
       }
-      if (scalar && scalar.kind === "value") {
+      // an array stays an alias (`let a = g.arr; a[1]`, `&a`), it does not decay
+      const isArray = stripType(value.first.type).kind === "array";
+      if (scalar && scalar.kind === "value" && !isArray) {
         const id = this.#nextId++;
         const dtype = scalar.dtype;
         scope.set(s.name, {

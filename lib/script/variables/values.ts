@@ -480,6 +480,8 @@ function strideOf(v: DValue, what: string): { size: number; target: DwarfType } 
   const t = stripType(v.type);
   const target = t.kind === "pointer" ? t.target : t.kind === "array" ? t.element : undefined;
   if (!target) throw new ValueError(`'${what}' is not a pointer`);
+  // `void *` arithmetic counts bytes (the GNU C extension upstream follows)
+  if (stripType(target).kind === "void") return { size: 1, target };
   const size = typeSize(target);
   if (size === undefined || size === 0) {
     throw new ValueError(
