@@ -178,6 +178,11 @@ export interface IrMemoryArg {
   capacity: number;
   string: boolean;
   length?: IrExpr;
+  /**
+   * Bytes known when the program is built (a script string variable): written into the record
+   * by the program with a NUL (`capacity` = their length + 1), nothing read; `addr` unused.
+   */
+  constant?: Uint8Array;
 }
 
 /** One argument of a `print`. */

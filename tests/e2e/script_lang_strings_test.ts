@@ -41,3 +41,24 @@ for (const variant of LANG_VARIANTS) {
     ]);
   });
 }
+
+const STRING_VARIABLES = `
+trace lang_probe {
+  let s = "alpha";
+  let t = s;
+  print "SV:{} {} {} {:s}", t, starts_with(name, t), strncmp(s, "alp", 3), s;
+  if name == t { print "never"; } else { print "not equal"; }
+  print t;
+}`;
+
+e2eTest("script string variables: printed, compared, passed to built-ins", async () => {
+  const lines = await langLines(LANG_VARIANTS[1], STRING_VARIABLES, 6, 2);
+  assert.deepEqual(lines, [
+    'SV:"alpha" true true alpha',
+    "not equal",
+    't = "alpha"',
+    'SV:"alpha" false true alpha',
+    "not equal",
+    't = "alpha"',
+  ]);
+});
