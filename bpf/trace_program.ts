@@ -645,6 +645,7 @@ class TraceCodegen {
       case "check":
       case "nonNull":
       case "failure":
+      case "moduleOffsets":
         return true;
       case "guard":
         return false;

@@ -1150,6 +1150,13 @@ class TraceResolver {
       return this.#stringCompare(e, l, r, operator.op);
     }
     const left0 = this.#scalar(l);
+    if (operator.kind === "logical") {
+      // `1 || x`, `0 && x`: x is never evaluated (whatever it is), the result is known
+      const k = constantOf(left0);
+      if (k !== undefined && (k !== 0n) === (operator.op === "or")) {
+        return { kind: "const", value: operator.op === "or" ? 1n : 0n, type: "bool", span };
+      }
+    }
     const right0 = this.#scalar(r);
     switch (operator.kind) {
       case "logical":
