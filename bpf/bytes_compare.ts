@@ -10,12 +10,12 @@
 import { type Assembler, JmpOp, Reg, Size } from "./asm.ts";
 import { BpfHelper } from "./helpers.ts";
 import type { IrBytes, IrExpr } from "./ir.ts";
-import { SCRATCH_MAP, SCRATCH_SIZE } from "./maps.ts";
+import { SCRATCH_HALF, SCRATCH_MAP } from "./maps.ts";
 import type { StackFrame } from "./stack_frame.ts";
 import { ValueStatus } from "./wire.ts";
 
 /** Largest comparison length (bytes) a program may unroll. */
-export const MAX_COMPARE_BYTES = SCRATCH_SIZE / 2 - 1;
+export const MAX_COMPARE_BYTES = SCRATCH_HALF - 1;
 
 /** Buffers up to this size live on the stack; larger ones in the scratch map. */
 export const STACK_BUFFER_MAX = 64;
@@ -97,7 +97,7 @@ export function emitBytesEqual(
   buffers.forEach((b, i) => {
     if (b?.kind === "scratch") {
       a.ldx(Size.DW, bases[i], Reg.R10, b.slot);
-      if (b.half) a.add64(bases[i], b.half * (SCRATCH_SIZE / 2));
+      if (b.half) a.add64(bases[i], b.half * SCRATCH_HALF);
     }
   });
   const load = (side: number, i: number, reg: Reg): number | undefined => {
@@ -184,7 +184,7 @@ function readSide(
     a.mov64(Reg.R1, Reg.R10).add64(Reg.R1, buf.off);
   } else {
     a.ldx(Size.DW, Reg.R1, Reg.R10, buf.slot);
-    if (buf.half) a.add64(Reg.R1, buf.half * (SCRATCH_SIZE / 2));
+    if (buf.half) a.add64(Reg.R1, buf.half * SCRATCH_HALF);
   }
   const size = readSize(side);
   // a C string is read whole (it stops at its NUL); a run-time length bounds raw reads only
