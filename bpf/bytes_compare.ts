@@ -36,7 +36,11 @@ export interface BytesCodegen {
 }
 
 /** Where a side's bytes are: a stack buffer, or the scratch entry (pointer spilled at `slot`). */
-type Buffer = { kind: "stack"; off: number } | { kind: "scratch"; slot: number; half: number };
+export type Buffer = { kind: "stack"; off: number } | {
+  kind: "scratch";
+  slot: number;
+  half: number;
+};
 
 /** Emits `R0 = bytesEqual(...)`: 1 / 0, status in R9 when a read failed (R0 is 0 then). */
 export function emitBytesEqual(
@@ -149,7 +153,7 @@ function readSize(side: IrBytes & { kind: "userBytes" }): number {
 }
 
 /** `*slot = bpf_map_lookup_elem(&scratch, &0)`; jumps to `failL` (ReadError) if none. */
-function lookupScratch(g: BytesCodegen, slot: number, failL: string): void {
+export function lookupScratch(g: BytesCodegen, slot: number, failL: string): void {
   const a = g.a;
   const ok = g.label("scratch_ok");
   a.st(Size.W, Reg.R10, g.keySlot, 0)
@@ -163,7 +167,7 @@ function lookupScratch(g: BytesCodegen, slot: number, failL: string): void {
 }
 
 /** Copies one side into its buffer; a NULL address or a failed read jumps to `failL`. */
-function readSide(
+export function readSide(
   g: BytesCodegen,
   side: IrBytes & { kind: "userBytes" },
   buf: Buffer,

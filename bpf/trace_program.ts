@@ -44,7 +44,7 @@ import {
   walkExpr,
   walkStmts,
 } from "./ir.ts";
-import { emitBytesEqual } from "./bytes_compare.ts";
+import { type BytesCodegen, emitBytesEqual } from "./bytes_compare.ts";
 import {
   DEFAULT_RINGBUF_SIZE,
   EVENTS_MAP,
@@ -912,15 +912,7 @@ class TraceCodegen {
         return;
       }
       case "bytesEqual":
-        emitBytesEqual(e, {
-          a,
-          frame: this.frame,
-          label: (what) => this.#label(what),
-          expr: (x) => this.#expr(x),
-          setStatus: (status, addrSlot) => this.#setStatus(status, addrSlot),
-          keySlot: SLOT_LOST_KEY,
-          addrSlot: SLOT_READ_ADDR,
-        });
+        emitBytesEqual(e, this.#bytesCodegen());
         return;
       case "check": {
         const pass = this.#label("check_ok");
@@ -934,6 +926,19 @@ class TraceCodegen {
         return;
       }
     }
+  }
+
+  /** What the byte-string code generators (`bytes_compare.ts`, ...) need from this one. */
+  #bytesCodegen(): BytesCodegen {
+    return {
+      a: this.a,
+      frame: this.frame,
+      label: (what) => this.#label(what),
+      expr: (x) => this.#expr(x),
+      setStatus: (status, addrSlot) => this.#setStatus(status, addrSlot),
+      keySlot: SLOT_LOST_KEY,
+      addrSlot: SLOT_READ_ADDR,
+    };
   }
 
   /**
