@@ -45,6 +45,7 @@ import {
   walkStmts,
 } from "./ir.ts";
 import { type BytesCodegen, emitBytesEqual } from "./bytes_compare.ts";
+import { emitStrLen } from "./strlen.ts";
 import {
   DEFAULT_RINGBUF_SIZE,
   EVENTS_MAP,
@@ -407,6 +408,7 @@ class TraceCodegen {
             case "moduleOffsets":
             case "bytesEqual":
             case "failure":
+            case "strLen":
             case "var":
               found = true;
           }
@@ -716,6 +718,7 @@ class TraceCodegen {
       case "nonNull":
       case "failure":
       case "moduleOffsets":
+      case "strLen":
         return true;
       case "guard":
         return false;
@@ -913,6 +916,9 @@ class TraceCodegen {
       }
       case "bytesEqual":
         emitBytesEqual(e, this.#bytesCodegen());
+        return;
+      case "strLen":
+        emitStrLen(e, this.#bytesCodegen());
         return;
       case "check": {
         const pass = this.#label("check_ok");

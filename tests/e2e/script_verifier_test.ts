@@ -162,7 +162,7 @@ const CORPUS: Record<string, string> = {
   twoTraces: "trace main { print $pid; } trace other.c:12 { print $tid; }",
   strings: `trace main {
     let s = "GET";
-    print "{} {} {} {}", strncmp(name, "abc", 3), starts_with(name, s), name == "exact", s;
+    print "{} {} {} {} {}", strncmp(name, "abc", 3), starts_with(name, s), name == "exact", s, strlen(name);
     if strncmp(name, "abcdef", arg0) || buf == "xyz" { print "A"; } else if name != s { print "B"; }
   }`,
   memcmp: `trace main {
