@@ -21,6 +21,8 @@ export enum BpfHelper {
   /** `long get_current_comm(buf, size)`. */
   GetCurrentComm = 16,
   /** `long probe_read_user(dst, size, unsafe_ptr)`: 0 or a negative errno. */
+  /** `struct task_struct *bpf_get_current_task(void)` (as a plain number). */
+  GetCurrentTask = 35,
   ProbeReadUser = 112,
   /** `long probe_read_kernel(dst, size, unsafe_ptr)`. */
   ProbeReadKernel = 113,

@@ -143,7 +143,13 @@ export type IrExpr =
    * The length of the C string at `addr` (at most `cap`), read with `bpf_probe_read_user_str`;
    * `NullDeref` / `ReadError` when it cannot be read.
    */
-  | { kind: "strLen"; addr: IrExpr; cap: number };
+  | { kind: "strLen"; addr: IrExpr; cap: number }
+  /**
+   * The current thread's thread pointer (x86_64 `fs` base): `task_struct` field at
+   * `fsbaseOffset` (from the kernel's BTF) of `bpf_get_current_task()`, read with
+   * `bpf_probe_read_kernel` (`ReadError` when it fails). Static TLS blocks sit just below it.
+   */
+  | { kind: "threadPointer"; fsbaseOffset: number };
 
 /**
  * An ExprError event: when error `id` was recorded (a failed `if` condition, a failed built-in

@@ -409,6 +409,7 @@ class TraceCodegen {
             case "bytesEqual":
             case "failure":
             case "strLen":
+            case "threadPointer":
             case "var":
               found = true;
           }
@@ -719,6 +720,7 @@ class TraceCodegen {
       case "failure":
       case "moduleOffsets":
       case "strLen":
+      case "threadPointer":
         return true;
       case "guard":
         return false;
@@ -920,6 +922,8 @@ class TraceCodegen {
       case "strLen":
         emitStrLen(e, this.#bytesCodegen());
         return;
+      case "threadPointer":
+        return this.#threadPointer(e.fsbaseOffset);
       case "check": {
         const pass = this.#label("check_ok");
         const end = this.#label("check_end");
@@ -997,6 +1001,29 @@ class TraceCodegen {
     a.mov64(Reg.R0, 0).ja(end)
       .label(found)
       .ldx(Size.DW, Reg.R0, Reg.R0, OffsetsValue.Bias)
+      .label(end);
+  }
+
+  /** R0 = the current task's `thread.fsbase` (ReadError in R9 when it cannot be read). */
+  #threadPointer(fsbaseOffset: number): void {
+    if (!Number.isInteger(fsbaseOffset) || fsbaseOffset < 0 || fsbaseOffset > 0x7fff_ffff) {
+      throw new ProgramBuildError(`task_struct offset ${fsbaseOffset} out of range`);
+    }
+    const a = this.a;
+    const ok = this.#label("tp_ok");
+    const end = this.#label("tp_end");
+    a.call(BpfHelper.GetCurrentTask)
+      .mov64(Reg.R3, Reg.R0)
+      .add64(Reg.R3, fsbaseOffset)
+      .mov64(Reg.R1, Reg.R10)
+      .add64(Reg.R1, SLOT_READ)
+      .mov64(Reg.R2, 8)
+      .call(BpfHelper.ProbeReadKernel)
+      .jmp(JmpOp.Jeq, Reg.R0, 0, ok);
+    this.#setStatus(ValueStatus.ReadError);
+    a.mov64(Reg.R0, 0).ja(end)
+      .label(ok)
+      .ldx(Size.DW, Reg.R0, Reg.R10, SLOT_READ)
       .label(end);
   }
 

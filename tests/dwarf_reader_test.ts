@@ -153,7 +153,9 @@ Deno.test("location plans: pieces, entry values, unsupported operations", () => 
   const xmm = plan([0x61]); // DW_OP_reg17 = xmm0
   ok(xmm.kind === "unsupported" && /xmm0/.test(xmm.reason));
   equal(plan([0x30, 0x28, 0x00, 0x00]).kind, "unsupported", "DW_OP_bra");
-  equal(plan([0x0e, 0, 0, 0, 0, 0, 0, 0, 0, 0xe0]).kind, "unsupported", "TLS");
+  // a thread-local variable: its offset in the TLS block, then the TLS step
+  const tls = plan([0x0e, 0x10, 0, 0, 0, 0, 0, 0, 0, 0xe0]);
+  ok(tls.kind === "memory" && tls.steps.at(-1)?.op === "tls", "TLS");
   equal(plan([0xa0, 0, 0, 0, 0, 0x00]).kind, "optimized-out", "implicit pointer");
   const noCfa = plan([0x91, 0x6c], { cfa: () => ({ error: "no CFI" }), frameBase: undefined });
   ok(noCfa.kind === "unsupported" && /CFI/.test(noCfa.reason));

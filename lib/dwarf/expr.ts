@@ -85,7 +85,9 @@ export type LocStep =
   | { op: "alu"; kind: AluOp }
   | { op: "neg" }
   | { op: "not" }
-  | { op: "abs" };
+  | { op: "abs" }
+  /** The address of a thread-local variable: the popped offset in the module's TLS block. */
+  | { op: "tls" };
 
 /** One piece of a value held in registers: `size` low bytes of `reg`, or missing (optimized out). */
 export interface RegPiece {
@@ -122,7 +124,7 @@ export type Node =
   | { t: "const"; v: bigint }
   | { t: "deref"; size: number; x: Node }
   | { t: "bin"; op: AluOp; a: Node; b: Node }
-  | { t: "un"; op: "neg" | "not" | "abs"; x: Node };
+  | { t: "un"; op: "neg" | "not" | "abs" | "tls"; x: Node };
 
 const MASK64 = (1n << 64n) - 1n;
 
@@ -661,7 +663,8 @@ function run(expr: Uint8Array, ctx: ExprContext, initial?: Node): EvalResult {
         throw new Unsupported("implicit pointer: the pointed-to object was optimized away", true);
       case C.DW_OP_form_tls_address:
       case C.DW_OP_GNU_push_tls_address:
-        throw new Unsupported("thread-local storage address");
+        stack.push({ t: "un", op: "tls", x: pop() });
+        break;
       case C.DW_OP_GNU_parameter_ref:
         throw new Unsupported("parameter passed by the caller (DW_OP_GNU_parameter_ref)", true);
       case C.DW_OP_GNU_variable_value:

@@ -25,8 +25,10 @@ export async function runLang(
   script: string,
   events: number,
   iterations = 4,
+  threads = 0,
 ): Promise<LangRun> {
-  const target = await spawnTarget(variant, [String(iterations), "20"], { wait: true });
+  const args = [String(iterations), "20", String(threads)];
+  const target = await spawnTarget(variant, args, { wait: true });
   const gs = await startGhostscope([
     "-p",
     String(target.pid),
@@ -59,8 +61,9 @@ export async function langLines(
   script: string,
   events: number,
   iterations = 4,
+  threads = 0,
 ): Promise<string[]> {
-  const r = await runLang(variant, script, events, iterations);
+  const r = await runLang(variant, script, events, iterations, threads);
   assert.equal(r.code, 0, `${variant}: ${r.stderr}`);
   return r.lines;
 }

@@ -98,6 +98,20 @@ const RESOLVER: VariableResolver = {
         return { value: { kind: "scalar", type: CHAR_PTR, expr: { kind: "ctx", offset: 112 } } };
       case "buf": // unsigned char[200] at rsi
         return { value: { kind: "memory", type: BUF, addr: { kind: "ctx", offset: 104 } } };
+      case "tlsvar": // a thread-local int of the executable: 4 bytes into its static TLS block
+        return {
+          value: {
+            kind: "memory",
+            type: INT,
+            addr: {
+              kind: "arith",
+              op: "add",
+              signed: false,
+              left: { kind: "threadPointer", fsbaseOffset: 3128 },
+              right: { kind: "const", value: BigInt.asUintN(64, -12n) },
+            },
+          },
+        };
       case "libglobal": // an int of another module, rebased through proc_module_offsets
         return {
           value: {
@@ -171,7 +185,7 @@ const CORPUS: Record<string, string> = {
     print "{} {} {}", memcmp(buf, &buf[100], 100), memcmp(name, hex("00"), 0), memcmp(&buf[1], buf, 150);
   }`,
   otherModule: `trace main {
-    print "{:p} {}", &libglobal, libglobal;
+    print "{:p} {} {}", &libglobal, libglobal, tlsvar;
     if libglobal > 3 { print "big"; }
   }`,
   // each let that can fail keeps its status in map memory: 24 of them do not multiply the

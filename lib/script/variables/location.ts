@@ -41,8 +41,17 @@ function valueSignedness(t: DwarfType): boolean {
   return (s.kind === "base" || s.kind === "enum") && isSigned(s);
 }
 
+/**
+ * Where a module's thread-local variables are: its static TLS block `blockOffset` bytes below
+ * the thread pointer (the executable's, x86_64 variant II), the pointer read from `task_struct`
+ * at `fsbaseOffset`; or why they cannot be read.
+ */
+export type TlsBlock =
+  | { ok: true; blockOffset: number; fsbaseOffset: number }
+  | { ok: false; why: string };
+
 /** Lowers stack-machine steps to one IR expression. Throws {@link ValueError} if impossible. */
-export function stepsToIr(steps: readonly LocStep[], bias: Bias): IrExpr {
+export function stepsToIr(steps: readonly LocStep[], bias: Bias, tls?: TlsBlock): IrExpr {
   const stack: IrExpr[] = [];
   const pop = (): IrExpr => {
     const x = stack.pop();
@@ -92,6 +101,27 @@ export function stepsToIr(steps: readonly LocStep[], bias: Bias): IrExpr {
         break;
       case "abs":
         throw new ValueError("DW_OP_abs in a location is not supported");
+      case "tls": {
+        const off = pop();
+        if (!tls) {
+          throw new ValueError(
+            "it is thread-local, and only the executable's own (static) TLS can be read",
+          );
+        }
+        if (!tls.ok) throw new ValueError(`it is thread-local: ${tls.why}`);
+        // tp - blockOffset + offset
+        const tp: IrExpr = { kind: "threadPointer", fsbaseOffset: tls.fsbaseOffset };
+        stack.push(
+          irAdd({
+            kind: "arith",
+            op: "sub",
+            signed: false,
+            left: tp,
+            right: irConst(tls.blockOffset),
+          }, off),
+        );
+        break;
+      }
       case "alu": {
         const b = pop();
         const a = pop();
@@ -137,14 +167,19 @@ export function stepsToIr(steps: readonly LocStep[], bias: Bias): IrExpr {
  * The value of a variable of type `type` whose location at the probe pc is `plan`. Throws
  * {@link ValueError} for locations that exist but cannot be followed (with the reason).
  */
-export function valueFromPlan(plan: LocationPlan, type: DwarfType, bias: Bias): DValue {
+export function valueFromPlan(
+  plan: LocationPlan,
+  type: DwarfType,
+  bias: Bias,
+  tls?: TlsBlock,
+): DValue {
   switch (plan.kind) {
     case "optimized-out":
       return { kind: "unavailable", type, status: ValueStatus.OptimizedOut, why: plan.text };
     case "unsupported":
       throw new ValueError(`its location cannot be read by a probe (${plan.reason})`);
     case "memory": {
-      const addr = stepsToIr(plan.steps, bias);
+      const addr = stepsToIr(plan.steps, bias, tls);
       if (addr.kind === "unavailable") {
         const why = bias.kind === "unavailable" ? bias.why : "address unavailable";
         return { kind: "unavailable", type, status: addr.status, why };

@@ -12,7 +12,9 @@ import type { MapsEntry } from "../../proc/maps.ts";
 import type { TraceTarget } from "../ast.ts";
 import type { VariableContext } from "../resolver.ts";
 import { type DwarfSource, loadModuleDwarf } from "./load.ts";
-import { type Bias, constantBias } from "./location.ts";
+import { PT_TLS } from "../../elf/constants.ts";
+import { kernelFsbaseOffset } from "./kernel_btf.ts";
+import { type Bias, constantBias, type TlsBlock } from "./location.ts";
 import { DwarfVariableResolver, type VariableModule } from "./resolver.ts";
 
 /** A module of the process (lib/session's `ProcessModule` has this shape). */
@@ -64,13 +66,37 @@ export function moduleBias(module: ModuleFile, maps: readonly MapsEntry[]): bigi
   }
 }
 
+/**
+ * The static TLS block of the executable (`main`): glibc places it `roundup(memsz - firstbyte,
+ * align) + firstbyte` bytes below the thread pointer (x86_64, TLS variant II). Undefined for a
+ * module without PT_TLS; libraries' TLS (dynamic, through the DTV) is not supported.
+ */
+export function staticTls(m: ModuleFile): TlsBlock | undefined {
+  let ph;
+  try {
+    ph = m.elf().programHeaders.find((p) => p.type === PT_TLS);
+  } catch {
+    return undefined;
+  }
+  if (!ph) return undefined;
+  if (!m.main) {
+    return { ok: false, why: `${m.path} is a library (its TLS is dynamic, not supported yet)` };
+  }
+  const fsbase = kernelFsbaseOffset();
+  if (typeof fsbase === "string") return { ok: false, why: fsbase };
+  const align = Math.max(1, ph.align);
+  const firstbyte = (align - (ph.vaddr & (align - 1))) & (align - 1);
+  const blockOffset = Math.ceil((ph.memsz - firstbyte) / align) * align + firstbyte;
+  return { ok: true, blockOffset, fsbaseOffset: fsbase };
+}
+
 /** A DWARF resolver for the process whose modules and maps are given. */
 export function processVariableResolver(opts: ProcessResolverOptions): DwarfVariableResolver {
   const byPath = new Map<string, VariableModule>();
   const variableModule = (m: ModuleFile): VariableModule => {
     let d = byPath.get(m.path);
     if (!d) {
-      d = { path: m.path, dwarf: () => loadModuleDwarf(m) };
+      d = { path: m.path, dwarf: () => loadModuleDwarf(m), tls: () => staticTls(m) };
       byPath.set(m.path, d);
     }
     return d;

@@ -23,7 +23,7 @@ import {
 import type { TypeSpelling } from "../cast_type.ts";
 import { ValueStatus } from "../../../bpf/wire.ts";
 import type { DwarfLoad } from "./load.ts";
-import { type Bias, PROBE_MODULE_BIAS, valueFromPlan } from "./location.ts";
+import { type Bias, PROBE_MODULE_BIAS, type TlsBlock, valueFromPlan } from "./location.ts";
 import { type DValue, irConst, ValueError } from "./values.ts";
 
 /** A module whose debug info may be searched. */
@@ -32,6 +32,8 @@ export interface VariableModule {
   path: string;
   /** Its DWARF, or why there is none (called lazily, at most once per resolver). */
   dwarf(): DwarfLoad;
+  /** Where its thread-local variables are (the executable's static TLS), when it has some. */
+  tls?(): TlsBlock | undefined;
 }
 
 /** Where a trace block probes. */
@@ -104,7 +106,7 @@ export class DwarfVariableResolver implements VariableResolver {
     const load = this.#dwarf(probe.module);
     if (!load.ok) throw new VariableError(`cannot look up '${name}': ${load.message}`);
     const own = findInModule(load.dwarf, name, probe.pc);
-    if (own) return { value: this.#value(own, name, PROBE_MODULE_BIAS) };
+    if (own) return { value: this.#value(own, name, PROBE_MODULE_BIAS, probe.module.tls?.()) };
     const declared = load.dwarf.globalVariable(name);
     // an enumerator of a type in scope (`RUNNING`) before globals of other modules, like C
     const enumerator = findEnumerator(load.dwarf, name, probe.pc);
@@ -136,9 +138,9 @@ export class DwarfVariableResolver implements VariableResolver {
     return undefined;
   }
 
-  #value(v: VariableInfo, name: string, bias: Bias): DValue {
+  #value(v: VariableInfo, name: string, bias: Bias, tls?: TlsBlock): DValue {
     try {
-      return valueFromPlan(v.location, v.type, bias);
+      return valueFromPlan(v.location, v.type, bias, tls);
     } catch (e) {
       if (e instanceof ValueError) {
         throw new VariableError(`cannot read '${name}' here: ${e.message}`);
