@@ -39,3 +39,17 @@ for (const variant of LANG_VARIANTS) {
     },
   );
 }
+
+const THROUGH_LET = `
+trace lang_probe {
+  let first = r->ptr[0];
+  if first == 72 { print "H"; } else { print "not H"; }
+}`;
+
+e2eTest(
+  "a let computed from a failed read carries the failure into the if (ExprError)",
+  async () => {
+    const lines = await langLines(LANG_VARIANTS[0], THROUGH_LET, 3, 2);
+    assert.deepEqual(lines, ["H", "ExprError: first == 72 <null pointer>", "not H"]);
+  },
+);

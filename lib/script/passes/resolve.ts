@@ -1217,7 +1217,8 @@ function mayFail(e: RScalar): boolean {
     case "call":
       return true;
     case "var":
-      return false;
+      // a script variable computed from program values carries their failure
+      return e.cint !== undefined;
     case "unary":
     case "convert":
       return mayFail(e.operand);
