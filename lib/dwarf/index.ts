@@ -25,6 +25,7 @@ import { type DieRef, DwarfFile } from "./file.ts";
 import { regName } from "./expr.ts";
 import { isBlockForm } from "./forms.ts";
 import { lineAddresses, type LineLookup } from "./lineaddr.ts";
+import { type SourceFrame, sourceFramesAt } from "./pc_source.ts";
 import {
   buildNameIndex,
   buildUnitNameIndex,
@@ -51,6 +52,8 @@ import type { DwarfSections } from "./unit.ts";
 
 export type { DwarfSections } from "./unit.ts";
 export type { CfaRow, CfaRule, RegRule } from "./cfa.ts";
+export { CallFrames } from "./cfa.ts";
+export type { SourceFrame, SourcePosition } from "./pc_source.ts";
 export type { LineLocation, LineLookup } from "./lineaddr.ts";
 export type {
   CompileUnitInfo,
@@ -155,6 +158,8 @@ export interface DwarfInfo {
   closeVariableNames(pc: number, name: string): string[];
   /** The call frame row at `pc` (CFA rule and saved registers). */
   cfaAt(pc: number): CfaLookup;
+  /** Inlined calls containing `pc` (innermost first), then its function, with positions. */
+  sourceFramesAt(pc: number): SourceFrame[];
 }
 
 /** Creates a lazy reader over the given sections (see {@link DwarfSections}). */
@@ -390,6 +395,10 @@ class Dwarf implements DwarfInfo {
       const global = closeNames(name, this.index().variables.keys());
       return [...new Set([...local, ...global])].slice(0, 5);
     });
+  }
+
+  sourceFramesAt(pc: number): SourceFrame[] {
+    return guard(() => sourceFramesAt(this.file, this.scopes, pc));
   }
 
   cfaAt(pc: number): CfaLookup {
