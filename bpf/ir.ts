@@ -148,6 +148,15 @@ export interface IrMemoryArg {
   length?: IrExpr;
 }
 
+/**
+ * The one value of a `backtrace` statement's event: registers and a copy of the user stack
+ * (`stack_capture.ts`); its size is the program's `stackCopyBytes` option.
+ */
+export interface IrStackArg {
+  kind: "stack";
+  type: ValueType.Stack;
+}
+
 /** One argument of a `print`. */
 export type IrPrintArg = IrScalarArg | IrMemoryArg;
 
@@ -164,7 +173,9 @@ export type IrStmt =
   /** Emit one event with `printId` and one value record per argument. */
   | { kind: "print"; printId: number; args: IrPrintArg[] }
   /** Conditional; `else` may be empty (an `else if` is an `if` inside `else`). */
-  | { kind: "if"; cond: IrExpr; then: IrStmt[]; else: IrStmt[] };
+  | { kind: "if"; cond: IrExpr; then: IrStmt[]; else: IrStmt[] }
+  /** `bt`: emit one event with `printId` holding a stack capture ({@link IrStackArg}). */
+  | { kind: "backtrace"; printId: number };
 
 /** One `trace` block: becomes one BPF program. */
 export interface IrTrace {

@@ -5,6 +5,7 @@
  */
 
 import type { ValueType } from "../../bpf/wire.ts";
+import type { BacktraceOptions } from "./ast.ts";
 import type { CompiledFormat, ValueView } from "./format.ts";
 
 /** What userspace needs to render the events of one `print`. */
@@ -18,4 +19,6 @@ export interface PrintInfo {
   views: (ValueView | undefined)[];
   /** The statement's source text (for debugging and JSON output). */
   text: string;
+  /** Set for a `bt` statement: its one value is a stack capture, rendered as a backtrace. */
+  backtrace?: BacktraceOptions;
 }

@@ -7,9 +7,19 @@ import { type DecodedEvent, decodeEvent } from "../../bpf/wire.ts";
 import type { Settings } from "../config/settings.ts";
 import { rendererFor } from "../output/renderers.ts";
 import { LineWriter } from "../output/writer.ts";
-import { type CompiledScript, renderEvent } from "../script/mod.ts";
+import {
+  type BacktraceOptions,
+  type CompiledScript,
+  type EventContext,
+  renderEvent,
+} from "../script/mod.ts";
 import { KtimeClock } from "./ktime_clock.ts";
 import type { ShownIds } from "./pid_display.ts";
+
+/** Renders a `bt` event (`render_context.ts`). */
+export interface BacktraceContext extends EventContext {
+  describe(event: DecodedEvent, mode: BacktraceOptions): { text: string; json: unknown };
+}
 
 /** Maps an event to the ids it is shown with. */
 export type PidDisplay = (event: DecodedEvent) => ShownIds;
@@ -27,12 +37,14 @@ export class EventConsumer {
    * @param settings output mode and event limit
    * @param display which ids each event is shown with
    * @param observe called with every decoded event before it is rendered
+   * @param context what rendering needs beyond the event (backtraces), when the script has `bt`
    */
   constructor(
     private readonly compiled: CompiledScript,
     settings: Settings,
     private readonly display: PidDisplay,
     private readonly observe?: (event: DecodedEvent) => void,
+    private readonly context?: BacktraceContext,
   ) {
     this.#render = rendererFor(settings.output);
     this.#max = settings.maxEvents ?? Infinity;
@@ -49,6 +61,8 @@ export class EventConsumer {
     const event = decodeEvent(bytes);
     this.observe?.(event);
     const shown = this.display(event);
+    const bt = this.compiled.prints[event.printId]?.backtrace;
+    const described = bt === undefined ? undefined : this.context?.describe(event, bt);
     this.writer.line(this.#render({
       traceId: event.traceId,
       wallNs: this.#clock.wallNs(event.ktimeNs),
@@ -56,8 +70,9 @@ export class EventConsumer {
       tid: shown.tid,
       hostPid: shown.hostPid,
       hostTid: shown.hostTid,
-      text: renderEvent(this.compiled, event),
-      values: event.values.map((v) => v.value),
+      text: described?.text ?? renderEvent(this.compiled, event, this.context),
+      values: described === undefined ? event.values.map((v) => v.value) : [],
+      backtrace: described?.json,
     }));
     this.count++;
   }

@@ -69,7 +69,8 @@ export type BPrintArg =
 export type BStmt =
   | { kind: "let"; id: number; value: BScalar; span: Span }
   | { kind: "print"; printId: number; args: BPrintArg[]; span: Span }
-  | { kind: "if"; cond: BScalar; then: BStmt[]; else: BStmt[]; span: Span };
+  | { kind: "if"; cond: BScalar; then: BStmt[]; else: BStmt[]; span: Span }
+  | { kind: "backtrace"; printId: number; span: Span };
 
 /** A trace block bound to one probe site. */
 export interface BoundTrace {

@@ -52,6 +52,9 @@ export function lowerStmts(body: readonly BStmt[]): IrStmt[] {
           ),
         });
         break;
+      case "backtrace":
+        out.push({ kind: "backtrace", printId: s.printId });
+        break;
       case "if":
         out.push({
           kind: "if",

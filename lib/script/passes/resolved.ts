@@ -105,7 +105,9 @@ export type RStmt =
   /** `let` naming a program object (a struct, an array...): no code, uses refer to it. */
   | { kind: "alias"; name: string; span: Span }
   | { kind: "print"; printId: number; args: RPrintArg[]; span: Span }
-  | { kind: "if"; cond: RScalar; then: RStmt[]; else: RStmt[]; span: Span };
+  | { kind: "if"; cond: RScalar; then: RStmt[]; else: RStmt[]; span: Span }
+  /** `bt`: a stack capture under `printId` (its PrintInfo carries the display options). */
+  | { kind: "backtrace"; printId: number; span: Span };
 
 /** A resolved trace block. */
 export interface ResolvedTrace {

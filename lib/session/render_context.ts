@@ -1,0 +1,161 @@
+/**
+ * The session's render context: what rendering an event needs beyond its bytes. Today that is a
+ * `bt` event's backtrace: the event's process (the id it is shown with, which is its PID in our
+ * /proc), that process's modules and load biases (`/proc/PID/maps`, read at its first backtrace
+ * and again when a frame falls outside every known module: a library dlopen'ed after attach),
+ * the unwinder (`lib/unwind`) and one symbolizer over ELF symbols and DWARF (inline frames)
+ * shared by every process (module images are keyed by device and inode).
+ * @module
+ */
+import type { DecodedEvent } from "../../bpf/wire.ts";
+import type { DebugInfoLoader } from "../debuginfo/mod.ts";
+import { type MapsEntry, readMaps } from "../proc/maps.ts";
+import { procPath } from "../proc/path.ts";
+import type { BacktraceOptions, EventContext } from "../script/mod.ts";
+import {
+  type Backtrace,
+  backtraceJson,
+  backtraceLines,
+  DwarfReg,
+  ImageCache,
+  loaderDwarf,
+  MapsAddressSpace,
+  StackSnapshot,
+  Symbolizer,
+  unwind,
+  UnwindEnd,
+} from "../unwind/mod.ts";
+import { CAPTURE_REGS, CAPTURE_REGS_SIZE } from "../../bpf/stack_capture.ts";
+
+/** DWARF numbers of the captured registers, in capture order. */
+const CAPTURED_DWARF: Record<string, DwarfReg> = {
+  ip: DwarfReg.Rip,
+  sp: DwarfReg.Rsp,
+  bp: DwarfReg.Rbp,
+  bx: DwarfReg.Rbx,
+  r12: DwarfReg.R12,
+  r13: DwarfReg.R13,
+  r14: DwarfReg.R14,
+  r15: DwarfReg.R15,
+};
+
+/** A process's maps are re-read at most this often (a pc outside every module asks for it). */
+const MAPS_REFRESH_MS = 100;
+
+/** Options of {@link SessionRenderContext}. */
+export interface RenderContextOptions {
+  /** The PID (in our /proc) of an event's process. */
+  procPidOf: (event: DecodedEvent) => number;
+  /** `--backtrace-depth`. */
+  depth: number;
+  /** The session's debug-info loader (DWARF for symbols and inline frames). */
+  debugInfo: DebugInfoLoader;
+  procRoot?: string;
+}
+
+/** A backtrace rendered both ways. */
+export interface RenderedBacktrace {
+  text: string;
+  json: unknown;
+}
+
+interface ProcessSpace {
+  space: MapsAddressSpace;
+  readAt: number;
+}
+
+/** Per-session render context (caches outlive events). */
+export class SessionRenderContext implements EventContext {
+  readonly #images = new ImageCache();
+  readonly #spaces = new Map<number, ProcessSpace>();
+  readonly #symbolizer: Symbolizer;
+  readonly #procRoot: string;
+
+  constructor(private readonly o: RenderContextOptions) {
+    this.#symbolizer = new Symbolizer(loaderDwarf(o.debugInfo));
+    this.#procRoot = o.procRoot ?? "/proc";
+  }
+
+  backtrace(ev: DecodedEvent, mode: BacktraceOptions): string {
+    return this.describe(ev, mode).text;
+  }
+
+  /** The event's backtrace as text and as JSON; a file that vanished mid-way is a stop reason. */
+  describe(ev: DecodedEvent, mode: BacktraceOptions): RenderedBacktrace {
+    try {
+      const bt = this.unwind(ev);
+      return {
+        text: backtraceLines(bt, mode, this.#symbolizer).join("\n"),
+        json: backtraceJson(bt, mode, this.#symbolizer),
+      };
+    } catch (err) {
+      const reason = `cannot read a module: ${(err as Error).message}`;
+      return {
+        text: `backtrace: stopped, 0 frames (max ${this.o.depth})\n  stopped: ${reason}`,
+        json: { status: UnwindEnd.Stopped, maxDepth: this.o.depth, reason, frames: [] },
+      };
+    }
+  }
+
+  /** Unwinds a `bt` event's capture in its process. */
+  unwind(ev: DecodedEvent): Backtrace {
+    const snap = snapshotOf(ev);
+    if (snap === undefined) {
+      return { frames: [], end: UnwindEnd.Stopped, reason: "no capture", maxDepth: this.o.depth };
+    }
+    const pid = this.o.procPidOf(ev);
+    let bt = unwind(snap, this.#space(pid, false), this.o.depth);
+    // A frame outside every known module: the process may have mapped a library since.
+    if (bt.end === UnwindEnd.Stopped && bt.reason?.startsWith("no module maps")) {
+      const fresh = this.#space(pid, true);
+      bt = unwind(snap, fresh, this.o.depth);
+    }
+    return bt;
+  }
+
+  #hostPath(pid: number, e: MapsEntry): string {
+    return hostPathOf(this.#procRoot, pid, e);
+  }
+
+  #space(pid: number, refresh: boolean): MapsAddressSpace {
+    const known = this.#spaces.get(pid);
+    const now = Date.now();
+    if (known !== undefined && (!refresh || now - known.readAt < MAPS_REFRESH_MS)) {
+      return known.space;
+    }
+    let entries;
+    try {
+      entries = readMaps(pid, this.#procRoot);
+    } catch {
+      // the process is gone: keep what we knew
+      return known?.space ?? new MapsAddressSpace([], this.#images, () => "");
+    }
+    const space = new MapsAddressSpace(entries, this.#images, (e) => this.#hostPath(pid, e));
+    this.#spaces.set(pid, { space, readAt: now });
+    return space;
+  }
+}
+
+/**
+ * Where a mapped file is read from: its own path when that is the same file here (a host
+ * process; it outlives the process), else through the process's root (a container).
+ */
+function hostPathOf(procRoot: string, pid: number, e: MapsEntry): string {
+  try {
+    if (BigInt(Deno.statSync(e.path).ino ?? -1) === e.inode) return e.path;
+  } catch {
+    // not reachable as is
+  }
+  return procPath(procRoot, pid, "root") + e.path;
+}
+
+/** The registers and stack copy of a `bt` event's value, when it has one. */
+function snapshotOf(ev: DecodedEvent): StackSnapshot | undefined {
+  const bytes = ev.values[0]?.value;
+  if (!(bytes instanceof Uint8Array) || bytes.length < CAPTURE_REGS_SIZE) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const regs = new Map<number, bigint>();
+  CAPTURE_REGS.forEach((r, i) => regs.set(CAPTURED_DWARF[r.name], view.getBigUint64(8 * i, true)));
+  const stack = bytes.subarray(CAPTURE_REGS_SIZE);
+  return new StackSnapshot(regs, regs.get(DwarfReg.Rsp)!, stack);
+}
