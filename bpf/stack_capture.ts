@@ -18,7 +18,9 @@
  */
 
 import { type Assembler, JmpOp, Reg, Size } from "./asm.ts";
+import { MapType } from "../ffi/bpf_types.ts";
 import { BpfHelper } from "./helpers.ts";
+import { type MapSpec, OBJECT_PREFIX } from "./maps.ts";
 
 /** Registers captured, in payload order, with their offsets in x86_64 `struct pt_regs`. */
 export const CAPTURE_REGS: ReadonlyArray<{ name: string; ptRegsOffset: number }> = [
@@ -69,13 +71,29 @@ export interface StackCaptureOptions {
   stackBytes: number;
   /** A fresh label name. */
   label: (what: string) => string;
+  /** Stack slot (fp offset) holding `bpf_get_current_pid_tgid()`: the key of the tops map. */
+  pidTgidSlot: number;
+  /** A free 8-byte stack slot (fp offset). */
+  scratchSlot: number;
 }
 
+/** Program-side name of the LRU map: thread (pid_tgid) -> top of its readable stack. */
+export const STACK_TOPS_MAP = "stack_tops";
+
+/** Threads whose stack top is remembered. */
+export const STACK_TOPS_ENTRIES = 4096;
+
 /**
- * Emits the capture; clobbers R0-R5. The copy is one read of the whole size when the stack is
- * that deep (the common case), else a greedy descent: halves, quarters, ... down to
- * {@link CHUNK}, each read appended where the last one ended, so at most
- * `1 + log2(stackBytes / CHUNK)` reads find the readable prefix to within a chunk.
+ * Emits the capture; clobbers R0-R5.
+ *
+ * A read that runs past the top of the stack fails, and a failing user read is expensive (a page
+ * fault: 10-40 us each on this VM), so the top of each thread's readable stack is remembered in
+ * {@link STACK_TOPS_MAP} once found: later hits read exactly `min(size, top - sp)` bytes, in one
+ * read that does not fail. Without a remembered top (a thread's first hit, or a read that failed
+ * anyway: a reused thread id), the copy is one read of the whole size when the stack is that deep,
+ * else a greedy descent: halves, quarters, ... down to {@link CHUNK}, each read appended where the
+ * last one ended (`1 + log2(stackBytes / CHUNK)` reads at most); a copy cut short records its end
+ * as the thread's top.
  */
 export function emitStackCapture(a: Assembler, o: StackCaptureOptions): void {
   const n = o.stackBytes / CHUNK;
@@ -85,10 +103,37 @@ export function emitStackCapture(a: Assembler, o: StackCaptureOptions): void {
   CAPTURE_REGS.forEach((r, i) => {
     a.ldx(Size.DW, Reg.R1, o.ctx, r.ptRegsOffset).stx(Size.DW, o.record, o.payload + 8 * i, Reg.R1);
   });
-  a.st(Size.W, o.record, o.usedField, CAPTURE_REGS_SIZE);
   const stack = o.payload + CAPTURE_REGS_SIZE;
   const spField = o.payload + 8; // regs[1]
   const full = o.label("stack_full");
+  const search = o.label("stack_search");
+  // 1. a remembered top: one read of exactly what is there
+  a.ldMap(Reg.R1, STACK_TOPS_MAP)
+    .mov64(Reg.R2, Reg.R10)
+    .add64(Reg.R2, o.pidTgidSlot)
+    .call(BpfHelper.MapLookupElem)
+    .jmp(JmpOp.Jeq, Reg.R0, 0, search)
+    .ldx(Size.DW, Reg.R4, Reg.R0, 0)
+    .ldx(Size.DW, Reg.R3, o.record, spField)
+    .sub64(Reg.R4, Reg.R3)
+    .jmp(JmpOp.Jsle, Reg.R4, 0, search);
+  const capped = o.label("stack_capped");
+  a.jmp(JmpOp.Jle, Reg.R4, o.stackBytes, capped)
+    .mov64(Reg.R4, o.stackBytes)
+    .label(capped)
+    .stx(Size.DW, Reg.R10, o.scratchSlot, Reg.R4)
+    .mov64(Reg.R1, o.record)
+    .add64(Reg.R1, stack)
+    .mov64(Reg.R2, Reg.R4)
+    .call(BpfHelper.ProbeReadUser)
+    .jmp(JmpOp.Jne, Reg.R0, 0, search)
+    .ldx(Size.DW, Reg.R4, Reg.R10, o.scratchSlot)
+    .add64(Reg.R4, CAPTURE_REGS_SIZE)
+    .stx(Size.W, o.record, o.usedField, Reg.R4)
+    .ja(full);
+  // 2. search from sp upwards
+  a.label(search).st(Size.W, o.record, o.usedField, CAPTURE_REGS_SIZE);
+  const cut = o.label("stack_cut");
   for (let size = o.stackBytes; size >= CHUNK; size /= 2) {
     const next = o.label("stack_next");
     // off = used - regs; bounded for the verifier (it is, at run time, by construction)
@@ -106,9 +151,36 @@ export function emitStackCapture(a: Assembler, o: StackCaptureOptions): void {
       .ldx(Size.W, Reg.R4, o.record, o.usedField)
       .add64(Reg.R4, size)
       .stx(Size.W, o.record, o.usedField, Reg.R4);
-    // the whole copy in one read: done
+    // the whole copy in one read: nothing to remember
     if (size === o.stackBytes) a.ja(full);
     a.label(next);
   }
-  a.label(full);
+  // 3. cut short: remember sp + copied as the thread's top
+  a.label(cut)
+    .ldx(Size.W, Reg.R4, o.record, o.usedField)
+    .jmp(JmpOp.Jge, Reg.R4, CAPTURE_REGS_SIZE + o.stackBytes, full)
+    .sub64(Reg.R4, CAPTURE_REGS_SIZE)
+    .ldx(Size.DW, Reg.R3, o.record, spField)
+    .add64(Reg.R3, Reg.R4)
+    .stx(Size.DW, Reg.R10, o.scratchSlot, Reg.R3)
+    .ldMap(Reg.R1, STACK_TOPS_MAP)
+    .mov64(Reg.R2, Reg.R10)
+    .add64(Reg.R2, o.pidTgidSlot)
+    .mov64(Reg.R3, Reg.R10)
+    .add64(Reg.R3, o.scratchSlot)
+    .mov64(Reg.R4, 0)
+    .call(BpfHelper.MapUpdateElem)
+    .label(full);
+}
+
+/** The thread -> stack top map: LRU hash, u64 pid_tgid -> u64 address. */
+export function stackTopsMapSpec(): MapSpec {
+  return {
+    ref: STACK_TOPS_MAP,
+    name: OBJECT_PREFIX + "stack_tops",
+    type: MapType.LruHash,
+    keySize: 8,
+    valueSize: 8,
+    maxEntries: STACK_TOPS_ENTRIES,
+  };
 }

@@ -454,6 +454,7 @@ class TraceCodegen {
       }
       if (arg.kind === "stack") {
         this.#valueHeader(off, arg.type, lens[i]);
+        const mark = this.frame.mark();
         emitStackCapture(a, {
           record: Reg.R7,
           ctx: Reg.R6,
@@ -461,7 +462,10 @@ class TraceCodegen {
           usedField: off + ValueHeaderOffset.Used,
           stackBytes: this.#stackBytes(),
           label: (what) => this.#label(what),
+          pidTgidSlot: SLOT_PID_TGID,
+          scratchSlot: this.frame.alloc(),
         });
+        this.frame.release(mark);
         return;
       }
       const fallible = this.#fallible(arg.expr);

@@ -33,11 +33,12 @@ const REGS: Record<string, number> = {
   r15: DwarfReg.R15,
 };
 
-/** Unwinds gdb's snapshot; returns our text lines and frames. */
+/** Unwinds gdb's snapshot (its stack copy cut to `stackBytes`); returns our lines and frames. */
 function ourBacktrace(
   stop: GdbStop,
   depth = 128,
   mode = { inline: true, full: false, raw: false },
+  stackBytes = Infinity,
 ) {
   const regs = new Map<number, bigint>();
   for (const [name, value] of Object.entries(stop.regs)) regs.set(REGS[name], BigInt(value));
@@ -45,7 +46,11 @@ function ourBacktrace(
   for (let i = 0; i < bytes.length; i++) {
     bytes[i] = parseInt(stop.stack.slice(2 * i, 2 * i + 2), 16);
   }
-  const snap = new StackSnapshot(regs, regs.get(DwarfReg.Rsp)!, bytes);
+  const snap = new StackSnapshot(
+    regs,
+    regs.get(DwarfReg.Rsp)!,
+    bytes.subarray(0, Math.min(bytes.length, stackBytes)),
+  );
   const space = new MapsAddressSpace(parseMaps(stop.maps), new ImageCache(), (e) => e.path);
   const bt = unwind(snap, space, depth);
   const sym = new Symbolizer(loaderDwarf(new DebugInfoLoader({ progress: () => NO_PROGRESS })));
@@ -112,6 +117,11 @@ for (const opt of ["O0", "O2"]) {
         const one = ourBacktrace(stop, 1);
         assertEquals(one.lines[0], "backtrace: truncated, 1 frame (max 1)");
         assertEquals(one.bt.frames.length, 1);
+        // A stack copy that ends early stops the walk with that reason, never a guess.
+        const cut = ourBacktrace(stop, 128, { inline: true, full: false, raw: false }, 96);
+        assertEquals(cut.bt.end, UnwindEnd.Stopped);
+        assertEquals(/stack copy ended at \S+\+0x[0-9a-f]+/.test(cut.bt.reason ?? ""), true);
+        assertEquals(cut.lines.at(-1)?.startsWith("  stopped: stack copy ended"), true);
         if (Deno.env.get("GS_SHOW_BT")) console.log(lines.join("\n"));
       },
     });

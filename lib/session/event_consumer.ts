@@ -4,7 +4,7 @@
  * `-t` session's own mapping), as is anything to learn from each event (`observe`).
  */
 import { type DecodedEvent, decodeEvent } from "../../bpf/wire.ts";
-import type { Settings } from "../config/settings.ts";
+import { OutputMode, type Settings } from "../config/settings.ts";
 import { rendererFor } from "../output/renderers.ts";
 import { LineWriter } from "../output/writer.ts";
 import {
@@ -18,7 +18,12 @@ import type { ShownIds } from "./pid_display.ts";
 
 /** Renders a `bt` event (`render_context.ts`). */
 export interface BacktraceContext extends EventContext {
-  describe(event: DecodedEvent, mode: BacktraceOptions): { text: string; json: unknown };
+  /** Text lines, and the JSON form when `json` (JSON output). */
+  describe(
+    event: DecodedEvent,
+    mode: BacktraceOptions,
+    json: boolean,
+  ): { text: string; json?: unknown };
 }
 
 /** Maps an event to the ids it is shown with. */
@@ -31,6 +36,7 @@ export class EventConsumer {
   readonly #render;
   readonly #clock = new KtimeClock();
   readonly #max: number;
+  readonly #json: boolean;
 
   /**
    * @param compiled the script the events come from
@@ -47,6 +53,7 @@ export class EventConsumer {
     private readonly context?: BacktraceContext,
   ) {
     this.#render = rendererFor(settings.output);
+    this.#json = settings.output === OutputMode.Json;
     this.#max = settings.maxEvents ?? Infinity;
   }
 
@@ -62,7 +69,7 @@ export class EventConsumer {
     this.observe?.(event);
     const shown = this.display(event);
     const bt = this.compiled.prints[event.printId]?.backtrace;
-    const described = bt === undefined ? undefined : this.context?.describe(event, bt);
+    const described = bt === undefined ? undefined : this.context?.describe(event, bt, this.#json);
     this.writer.line(this.#render({
       traceId: event.traceId,
       wallNs: this.#clock.wallNs(event.ktimeNs),

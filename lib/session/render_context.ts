@@ -56,7 +56,7 @@ export interface RenderContextOptions {
 /** A backtrace rendered both ways. */
 export interface RenderedBacktrace {
   text: string;
-  json: unknown;
+  json?: unknown;
 }
 
 interface ProcessSpace {
@@ -80,13 +80,16 @@ export class SessionRenderContext implements EventContext {
     return this.describe(ev, mode).text;
   }
 
-  /** The event's backtrace as text and as JSON; a file that vanished mid-way is a stop reason. */
-  describe(ev: DecodedEvent, mode: BacktraceOptions): RenderedBacktrace {
+  /**
+   * The event's backtrace as text and, when `json`, as JSON; a module file that vanished mid-way
+   * is a stop reason.
+   */
+  describe(ev: DecodedEvent, mode: BacktraceOptions, json = false): RenderedBacktrace {
     try {
       const bt = this.unwind(ev);
       return {
         text: backtraceLines(bt, mode, this.#symbolizer).join("\n"),
-        json: backtraceJson(bt, mode, this.#symbolizer),
+        json: json ? backtraceJson(bt, mode, this.#symbolizer) : undefined,
       };
     } catch (err) {
       const reason = `cannot read a module: ${(err as Error).message}`;

@@ -4,7 +4,10 @@
  * once per file (by device and inode) and shared by every process that maps them.
  * @module
  */
-import { CallFrames } from "../dwarf/cfa.ts";
+import { CallFrames, type CfaRow } from "../dwarf/cfa.ts";
+
+/** Unwind rows kept per module before the cache starts over. */
+const ROW_CACHE_LIMIT = 65536;
 import { PT_LOAD } from "../elf/constants.ts";
 import { type ElfFile, openElfLazy } from "../elf/mod.ts";
 import { type MapsEntry, MapsPathKind } from "../proc/maps.ts";
@@ -17,6 +20,7 @@ export class ModuleImage {
   #elf: ElfFile | undefined;
   #failed = false;
   #cookie: bigint | undefined;
+  readonly #rows = new Map<number, CfaRow | undefined>();
 
   /**
    * @param path the file as the target sees it (shown in frames)
@@ -65,6 +69,15 @@ export class ModuleImage {
       vaddr: p.vaddr,
       filesz: p.filesz,
     }));
+  }
+
+  /** The unwind row at link-time `pc` (cached: probes hit the same pcs again and again). */
+  rowAt(pc: number): CfaRow | undefined {
+    if (this.#rows.has(pc)) return this.#rows.get(pc);
+    const row = this.frames()?.rowAt(pc);
+    if (this.#rows.size >= ROW_CACHE_LIMIT) this.#rows.clear();
+    this.#rows.set(pc, row);
+    return row;
   }
 
   /** `.eh_frame` and, when the file has it, `.debug_frame`. */

@@ -80,11 +80,9 @@ function stepFrame(
 ): Step {
   const { module, pc } = frame;
   if (module === undefined) return { kind: "failed", reason: `no module maps 0x${hex(pc)}` };
-  const where = `${module.image.name}+0x${hex(BigInt(frame.linkPc!))}`;
-  const frames = module.image.frames();
-  if (frames === undefined) return { kind: "failed", reason: `no CFI for ${where}` };
+  const where = new Where(module, frame.linkPc!);
   const lookup = innermost ? frame.linkPc! : frame.linkPc! - 1;
-  const row = frames.rowAt(lookup);
+  const row = module.image.rowAt(lookup);
   if (row === undefined) return { kind: "failed", reason: `no CFI for ${where}` };
   const cfa = cfaOf(row, regs, snap);
   if (typeof cfa === "string") return { kind: "failed", reason: `${cfa} at ${where}` };
@@ -163,4 +161,12 @@ function recover(
 
 function hex(v: bigint): string {
   return v.toString(16);
+}
+
+/** `module+0xoffset` of a frame, formatted only when a failure is reported. */
+class Where {
+  constructor(private readonly module: MappedModule, private readonly linkPc: number) {}
+  toString(): string {
+    return `${this.module.image.name}+0x${this.linkPc.toString(16)}`;
+  }
 }
