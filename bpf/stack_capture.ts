@@ -7,7 +7,7 @@
  * Payload (8-byte aligned, inside one value record of type `ValueType.Stack`):
  *
  * ```
- * u64 regs[8]   ip, sp, bp, bx, r12, r13, r14, r15 (`CAPTURE_REGS`, from the probe's pt_regs)
+ * u64 regs[8]   rip, rsp, rbp, rbx, r12, r13, r14, r15 (`CAPTURE_REGS`, from the probe's pt_regs)
  * u8  stack[N]  user memory [sp, sp + N)
  * ```
  *
@@ -24,10 +24,10 @@ import { type MapSpec, OBJECT_PREFIX } from "./maps.ts";
 
 /** Registers captured, in payload order, with their offsets in x86_64 `struct pt_regs`. */
 export const CAPTURE_REGS: ReadonlyArray<{ name: string; ptRegsOffset: number }> = [
-  { name: "ip", ptRegsOffset: 128 },
-  { name: "sp", ptRegsOffset: 152 },
-  { name: "bp", ptRegsOffset: 32 },
-  { name: "bx", ptRegsOffset: 40 },
+  { name: "rip", ptRegsOffset: 128 },
+  { name: "rsp", ptRegsOffset: 152 },
+  { name: "rbp", ptRegsOffset: 32 },
+  { name: "rbx", ptRegsOffset: 40 },
   { name: "r12", ptRegsOffset: 24 },
   { name: "r13", ptRegsOffset: 16 },
   { name: "r14", ptRegsOffset: 8 },

@@ -12,6 +12,7 @@ import { DebugInfoLoader, NO_PROGRESS } from "../lib/debuginfo/mod.ts";
 import { parseMaps } from "../lib/proc/maps.ts";
 import {
   backtraceLines,
+  DWARF_REG_BY_NAME,
   DwarfReg,
   ImageCache,
   loaderDwarf,
@@ -22,17 +23,6 @@ import {
   UnwindEnd,
 } from "../lib/unwind/mod.ts";
 
-const REGS: Record<string, number> = {
-  rip: DwarfReg.Rip,
-  rsp: DwarfReg.Rsp,
-  rbp: DwarfReg.Rbp,
-  rbx: DwarfReg.Rbx,
-  r12: DwarfReg.R12,
-  r13: DwarfReg.R13,
-  r14: DwarfReg.R14,
-  r15: DwarfReg.R15,
-};
-
 /** Unwinds gdb's snapshot (its stack copy cut to `stackBytes`); returns our lines and frames. */
 function ourBacktrace(
   stop: GdbStop,
@@ -41,7 +31,9 @@ function ourBacktrace(
   stackBytes = Infinity,
 ) {
   const regs = new Map<number, bigint>();
-  for (const [name, value] of Object.entries(stop.regs)) regs.set(REGS[name], BigInt(value));
+  for (const [name, value] of Object.entries(stop.regs)) {
+    regs.set(DWARF_REG_BY_NAME[name], BigInt(value));
+  }
   const bytes = new Uint8Array(stop.stack.length / 2);
   for (let i = 0; i < bytes.length; i++) {
     bytes[i] = parseInt(stop.stack.slice(2 * i, 2 * i + 2), 16);

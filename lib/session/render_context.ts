@@ -16,6 +16,7 @@ import {
   type Backtrace,
   backtraceJson,
   backtraceLines,
+  DWARF_REG_BY_NAME,
   DwarfReg,
   ImageCache,
   loaderDwarf,
@@ -26,18 +27,6 @@ import {
   UnwindEnd,
 } from "../unwind/mod.ts";
 import { CAPTURE_REGS, CAPTURE_REGS_SIZE } from "../../bpf/stack_capture.ts";
-
-/** DWARF numbers of the captured registers, in capture order. */
-const CAPTURED_DWARF: Record<string, DwarfReg> = {
-  ip: DwarfReg.Rip,
-  sp: DwarfReg.Rsp,
-  bp: DwarfReg.Rbp,
-  bx: DwarfReg.Rbx,
-  r12: DwarfReg.R12,
-  r13: DwarfReg.R13,
-  r14: DwarfReg.R14,
-  r15: DwarfReg.R15,
-};
 
 /** A process's maps are re-read at most this often (a pc outside every module asks for it). */
 const MAPS_REFRESH_MS = 100;
@@ -158,7 +147,9 @@ function snapshotOf(ev: DecodedEvent): StackSnapshot | undefined {
   if (!(bytes instanceof Uint8Array) || bytes.length < CAPTURE_REGS_SIZE) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const regs = new Map<number, bigint>();
-  CAPTURE_REGS.forEach((r, i) => regs.set(CAPTURED_DWARF[r.name], view.getBigUint64(8 * i, true)));
+  CAPTURE_REGS.forEach((r, i) =>
+    regs.set(DWARF_REG_BY_NAME[r.name], view.getBigUint64(8 * i, true))
+  );
   const stack = bytes.subarray(CAPTURE_REGS_SIZE);
   return new StackSnapshot(regs, regs.get(DwarfReg.Rsp)!, stack);
 }

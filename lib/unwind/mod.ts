@@ -17,7 +17,7 @@ export {
   ModuleImage,
 } from "./address_space.ts";
 export { evalCfiExpression } from "./cfi_expr.ts";
-export { CAPTURED_REGS, DwarfReg, type RegisterSet } from "./registers.ts";
+export { DWARF_REG_BY_NAME, DwarfReg, type RegisterSet } from "./registers.ts";
 export { StackSnapshot } from "./snapshot.ts";
 export { type DwarfOf, loaderDwarf, type SymbolFrame, Symbolizer } from "./symbolize.ts";
 export { type Backtrace, unwind, UnwindEnd, type UnwoundFrame } from "./unwind.ts";

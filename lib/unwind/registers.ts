@@ -27,20 +27,20 @@ export enum DwarfReg {
 }
 
 /**
- * The registers a backtrace captures, in their order in the event (`bpf/stack_capture.ts`):
- * rip and rsp start the walk; rbp and the other callee-saved registers are what CFI rules of
- * outer frames may name as the CFA's base (or recover from the stack).
+ * DWARF numbers of the registers a backtrace captures (`bpf/stack_capture.ts` CAPTURE_REGS, by
+ * their psABI names): rip and rsp start the walk; rbp and the other callee-saved registers are
+ * what CFI rules of outer frames may name as the CFA's base (or recover from the stack).
  */
-export const CAPTURED_REGS: readonly DwarfReg[] = [
-  DwarfReg.Rip,
-  DwarfReg.Rsp,
-  DwarfReg.Rbp,
-  DwarfReg.Rbx,
-  DwarfReg.R12,
-  DwarfReg.R13,
-  DwarfReg.R14,
-  DwarfReg.R15,
-];
+export const DWARF_REG_BY_NAME: Readonly<Record<string, DwarfReg>> = {
+  rip: DwarfReg.Rip,
+  rsp: DwarfReg.Rsp,
+  rbp: DwarfReg.Rbp,
+  rbx: DwarfReg.Rbx,
+  r12: DwarfReg.R12,
+  r13: DwarfReg.R13,
+  r14: DwarfReg.R14,
+  r15: DwarfReg.R15,
+};
 
 /** Registers a callee must preserve: without a CFI rule they keep their value in the caller. */
 export const CALLEE_SAVED: ReadonlySet<number> = new Set([
