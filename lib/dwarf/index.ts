@@ -18,6 +18,7 @@
  * @module
  */
 
+import { type TypeKind, typesNamed } from "./type_names.ts";
 import { UsageError } from "../errors.ts";
 import type { CfaRow } from "./cfa.ts";
 import * as C from "./constants.ts";
@@ -47,7 +48,7 @@ import {
   type VariableKind,
 } from "./scope.ts";
 import { closeNames } from "./suggest.ts";
-import { TypeResolver } from "./types.ts";
+import { type DwarfType, TypeResolver } from "./types.ts";
 import type { DwarfSections } from "./unit.ts";
 
 export type { DwarfSections } from "./unit.ts";
@@ -84,6 +85,7 @@ export {
   typeSize,
 } from "./types.ts";
 export { closeNames } from "./suggest.ts";
+export type { TypeKind } from "./type_names.ts";
 
 /** Result of {@link DwarfInfo.findFunction}. */
 export type FunctionLookup =
@@ -160,6 +162,8 @@ export interface DwarfInfo {
   cfaAt(pc: number): CfaLookup;
   /** Inlined calls containing `pc` (innermost first), then its function, with positions. */
   sourceFramesAt(pc: number): SourceFrame[];
+  /** Types named `name` (DW_AT_name, without `struct`), of `kind`; definitions first. */
+  typesNamed(name: string, kind: TypeKind): DwarfType[];
 }
 
 /** Creates a lazy reader over the given sections (see {@link DwarfSections}). */
@@ -410,6 +414,18 @@ class Dwarf implements DwarfInfo {
         : "CFA=<expression>";
       return { ok: true, row, text };
     });
+  }
+
+  private typeNames = new Map<string, DwarfType[]>();
+
+  typesNamed(name: string, kind: TypeKind): DwarfType[] {
+    const key = `${kind} ${name}`;
+    let hit = this.typeNames.get(key);
+    if (!hit) {
+      hit = guard(() => typesNamed(this.file, this.types, name, kind));
+      this.typeNames.set(key, hit);
+    }
+    return hit;
   }
 }
 

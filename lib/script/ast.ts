@@ -29,10 +29,15 @@ export type BinaryOp =
   | ">"
   | ">="
   | "&&"
-  | "||";
+  | "||"
+  | "&"
+  | "|"
+  | "^"
+  | "<<"
+  | ">>";
 
 /** Unary operators, by source spelling. */
-export type UnaryOp = "-" | "!";
+export type UnaryOp = "-" | "!" | "~";
 
 /** An expression. */
 export type Expr =

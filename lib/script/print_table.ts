@@ -21,4 +21,10 @@ export interface PrintInfo {
   text: string;
   /** Set for a `bt` statement: its one value is a stack capture, rendered as a backtrace. */
   backtrace?: BacktraceOptions;
+  /**
+   * `exprError`: not a print of the script but the ExprError event of a failed `if` condition
+   * or a failed built-in call inside a print (`text` is the expression; one value, carrying the
+   * failure's status and address).
+   */
+  kind?: "exprError";
 }

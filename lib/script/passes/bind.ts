@@ -22,12 +22,14 @@ import {
 import { type DumpLength, DYNAMIC_DUMP_CAP, printPlan } from "../variables/print.ts";
 import {
   addressOf,
+  castTo,
   deref,
   type DValue,
   index as indexValue,
   member as memberValue,
   pointerAdd,
   pointerDiff,
+  scriptValueType,
   toScalar,
   ValueError,
 } from "../variables/values.ts";
@@ -122,6 +124,7 @@ class SiteBinder {
             then: this.stmts(s.then),
             else: this.stmts(s.else),
             span: s.span,
+            errorPrintId: s.errorPrintId,
           });
           break;
       }
@@ -187,6 +190,15 @@ class SiteBinder {
         const obj = this.value(v.operand);
         return this.#op(v.span, () => addressOf(obj, v.operand.text));
       }
+      case "cast": {
+        const obj = this.value(v.operand);
+        return this.#op(v.span, () => castTo(obj, v.type, v.operand.text));
+      }
+      case "castScript": {
+        const x = lowerExpr(this.scalar(v.operand));
+        const src: DValue = { kind: "scalar", type: scriptValueType(v.operand.type), expr: x };
+        return this.#op(v.span, () => castTo(src, v.type, v.text));
+      }
       case "ptrAdd": {
         const ptr = this.value(v.ptr);
         const n = lowerExpr(this.scalar(v.offset));
@@ -238,6 +250,7 @@ class SiteBinder {
           args: e.args.map((a) => this.#callArg(a)),
           type: e.type,
           span: e.span,
+          errorPrintId: e.errorPrintId,
         };
     }
   }
@@ -251,6 +264,7 @@ class SiteBinder {
       }
       case "string":
       case "bytes":
+      case "absent":
         return a.info as BoundArg;
       case "memory": {
         const d = this.value(a.value);
