@@ -30,9 +30,9 @@ function ourBacktrace(
   mode = { inline: true, full: false, raw: false },
   stackBytes = Infinity,
 ) {
-  const regs = new Map<number, bigint>();
+  const regs = new Map<number, number>();
   for (const [name, value] of Object.entries(stop.regs)) {
-    regs.set(DWARF_REG_BY_NAME[name], BigInt(value));
+    regs.set(DWARF_REG_BY_NAME[name], Number(BigInt(value)));
   }
   const bytes = new Uint8Array(stop.stack.length / 2);
   for (let i = 0; i < bytes.length; i++) {

@@ -28,6 +28,9 @@ import {
 } from "../unwind/mod.ts";
 import { CAPTURE_REGS, CAPTURE_REGS_SIZE } from "../../bpf/stack_capture.ts";
 
+/** Backtrace texts kept before the cache starts over. */
+const TEXT_CACHE_LIMIT = 4096;
+
 /** A process's maps are re-read at most this often (a pc outside every module asks for it). */
 const MAPS_REFRESH_MS = 100;
 
@@ -59,6 +62,7 @@ export class SessionRenderContext implements EventContext {
   readonly #spaces = new Map<number, ProcessSpace>();
   readonly #symbolizer: Symbolizer;
   readonly #procRoot: string;
+  readonly #texts = new Map<string, string>();
 
   constructor(private readonly o: RenderContextOptions) {
     this.#symbolizer = new Symbolizer(loaderDwarf(o.debugInfo));
@@ -77,7 +81,7 @@ export class SessionRenderContext implements EventContext {
     try {
       const bt = this.unwind(ev);
       return {
-        text: backtraceLines(bt, mode, this.#symbolizer).join("\n"),
+        text: this.#text(bt, mode),
         json: json ? backtraceJson(bt, mode, this.#symbolizer) : undefined,
       };
     } catch (err) {
@@ -103,6 +107,19 @@ export class SessionRenderContext implements EventContext {
       bt = unwind(snap, fresh, this.o.depth);
     }
     return bt;
+  }
+
+  /** The text of `bt`, cached by its frames and mode: hot probes repeat the same stacks. */
+  #text(bt: Backtrace, mode: BacktraceOptions): string {
+    let key = `${bt.end}|${bt.reason ?? ""}|${+mode.inline}${+mode.full}${+mode.raw}`;
+    for (const f of bt.frames) key += `|${f.pc}@${f.module?.image.hostPath ?? ""}`;
+    let text = this.#texts.get(key);
+    if (text === undefined) {
+      text = backtraceLines(bt, mode, this.#symbolizer).join("\n");
+      if (this.#texts.size >= TEXT_CACHE_LIMIT) this.#texts.clear();
+      this.#texts.set(key, text);
+    }
+    return text;
   }
 
   #hostPath(pid: number, e: MapsEntry): string {
@@ -146,10 +163,11 @@ function snapshotOf(ev: DecodedEvent): StackSnapshot | undefined {
   const bytes = ev.values[0]?.value;
   if (!(bytes instanceof Uint8Array) || bytes.length < CAPTURE_REGS_SIZE) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const regs = new Map<number, bigint>();
-  CAPTURE_REGS.forEach((r, i) =>
-    regs.set(DWARF_REG_BY_NAME[r.name], view.getBigUint64(8 * i, true))
-  );
+  const regs = new Map<number, number>();
+  CAPTURE_REGS.forEach((r, i) => {
+    const v = view.getUint32(8 * i + 4, true) * 0x1_0000_0000 + view.getUint32(8 * i, true);
+    regs.set(DWARF_REG_BY_NAME[r.name], v);
+  });
   const stack = bytes.subarray(CAPTURE_REGS_SIZE);
   return new StackSnapshot(regs, regs.get(DwarfReg.Rsp)!, stack);
 }

@@ -26,11 +26,11 @@ export class ModuleImage {
    * @param path the file as the target sees it (shown in frames)
    * @param hostPath the same file reachable from here
    */
-  constructor(readonly path: string, readonly hostPath: string) {}
-
   /** The base name (`libc.so.6`), as frames show the module. */
-  get name(): string {
-    return this.path.slice(this.path.lastIndexOf("/") + 1);
+  readonly name: string;
+
+  constructor(readonly path: string, readonly hostPath: string) {
+    this.name = path.slice(path.lastIndexOf("/") + 1);
   }
 
   /** The parsed ELF, or undefined when the file cannot be read as one. */
@@ -100,15 +100,15 @@ export class ModuleImage {
 export interface MappedModule {
   image: ModuleImage;
   /** Lowest and highest address of its mappings. */
-  start: bigint;
-  end: bigint;
+  start: number;
+  end: number;
   /** runtime address - link-time address. */
-  bias: bigint;
+  bias: number;
 }
 
 /** Answers "which module holds this address" for one process. */
 export interface AddressSpace {
-  moduleAt(pc: bigint): MappedModule | undefined;
+  moduleAt(pc: number): MappedModule | undefined;
 }
 
 /** Module files by identity, shared across processes. */
@@ -127,6 +127,7 @@ export class ImageCache {
 /** The modules of one process from its maps lines. */
 export class MapsAddressSpace implements AddressSpace {
   readonly modules: MappedModule[] = [];
+  #last: MappedModule | undefined;
 
   /**
    * @param entries the process's maps lines
@@ -152,11 +153,21 @@ export class MapsAddressSpace implements AddressSpace {
       const image = images.image(exec, hostPathOf(exec));
       const offsets = computeModuleOffsets(list, image.loads());
       if (offsets === undefined) continue;
-      this.modules.push({ image, start: offsets.start, end: offsets.end, bias: offsets.bias });
+      this.modules.push({
+        image,
+        start: Number(offsets.start),
+        end: Number(offsets.end),
+        bias: Number(BigInt.asIntN(64, offsets.bias)),
+      });
     }
   }
 
-  moduleAt(pc: bigint): MappedModule | undefined {
-    return this.modules.find((m) => m.start <= pc && pc < m.end);
+  moduleAt(pc: number): MappedModule | undefined {
+    const last = this.#last;
+    if (last !== undefined && last.start <= pc && pc < last.end) return last;
+    for (const m of this.modules) {
+      if (m.start <= pc && pc < m.end) return this.#last = m;
+    }
+    return undefined;
   }
 }

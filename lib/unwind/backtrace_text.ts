@@ -67,7 +67,7 @@ export function backtraceLines(bt: Backtrace, mode: BacktraceMode, sym: Symboliz
       }`
       : "";
     if (mode.raw && !mode.full) {
-      const off = frame.linkPc === undefined ? frame.pc : BigInt(frame.linkPc);
+      const off = frame.linkPc ?? frame.pc;
       lines.push(`  #${index} 0x${off.toString(16)} [${at}]${raw}`);
       return;
     }

@@ -11,7 +11,7 @@ import { Reader } from "../dwarf/reader.ts";
 import type { RegisterSet } from "./registers.ts";
 
 /** The result of {@link evalCfiExpression}. */
-export type CfiExprResult = { ok: true; value: bigint } | { ok: false; reason: string };
+export type CfiExprResult = { ok: true; value: number } | { ok: false; reason: string };
 
 const MASK = (1n << 64n) - 1n;
 const signed = (v: bigint) => BigInt.asIntN(64, v);
@@ -23,10 +23,10 @@ const signed = (v: bigint) => BigInt.asIntN(64, v);
 export function evalCfiExpression(
   expr: Uint8Array,
   regs: RegisterSet,
-  read: (addr: bigint) => bigint | undefined,
-  initial?: bigint,
+  read: (addr: number) => number | undefined,
+  initial?: number,
 ): CfiExprResult {
-  const stack: bigint[] = initial === undefined ? [] : [initial];
+  const stack: bigint[] = initial === undefined ? [] : [BigInt(initial)];
   const r = new Reader(expr);
   const pop = (): bigint => {
     const v = stack.pop();
@@ -37,7 +37,7 @@ export function evalCfiExpression(
   const reg = (n: number): bigint => {
     const v = regs.get(n);
     if (v === undefined) throw new ExprFailure(`register ${n} unavailable`);
-    return v;
+    return BigInt(v);
   };
   try {
     while (r.pos < expr.length) {
@@ -102,11 +102,11 @@ export function evalCfiExpression(
           }
           case C.DW_OP_deref: {
             const addr = pop();
-            const v = read(addr);
+            const v = addr < 2n ** 53n ? read(Number(addr)) : undefined;
             if (v === undefined) {
               throw new ExprFailure(`stack copy ended (0x${addr.toString(16)})`);
             }
-            push(v);
+            push(BigInt(v));
             break;
           }
           case C.DW_OP_plus_uconst:
@@ -146,7 +146,7 @@ export function evalCfiExpression(
   const top = stack.pop();
   return top === undefined
     ? { ok: false, reason: "empty CFI expression" }
-    : { ok: true, value: top };
+    : { ok: true, value: Number(top) };
 }
 
 /** Two-operand operations; false when `op` is not one. */

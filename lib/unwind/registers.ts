@@ -52,5 +52,9 @@ export const CALLEE_SAVED: ReadonlySet<number> = new Set([
   DwarfReg.R15,
 ]);
 
-/** Register values known in one frame (absent = unknown). */
-export type RegisterSet = Map<number, bigint>;
+/**
+ * Register values known in one frame (absent = unknown), as Numbers: user addresses are below
+ * 2^47, so every value the walk computes with is exact (a larger value, not an address, can only
+ * make a read fail).
+ */
+export type RegisterSet = Map<number, number>;

@@ -17,17 +17,17 @@ export class StackSnapshot {
    */
   constructor(
     readonly regs: RegisterSet,
-    readonly stackStart: bigint,
+    readonly stackStart: number,
     readonly stack: Uint8Array,
     readonly requested = stack.length,
   ) {
     this.#view = new DataView(stack.buffer, stack.byteOffset, stack.byteLength);
   }
 
-  /** The u64 at `addr`, or undefined when it lies outside the copy. */
-  readU64(addr: bigint): bigint | undefined {
+  /** The u64 at `addr` (as a Number, see RegisterSet), or undefined outside the copy. */
+  readU64(addr: number): number | undefined {
     const off = addr - this.stackStart;
-    if (off < 0n || off + 8n > BigInt(this.stack.length)) return undefined;
-    return this.#view.getBigUint64(Number(off), true);
+    if (!(off >= 0 && off + 8 <= this.stack.length)) return undefined;
+    return this.#view.getUint32(off + 4, true) * 0x1_0000_0000 + this.#view.getUint32(off, true);
   }
 }

@@ -15,7 +15,7 @@ import type { StackSnapshot } from "./snapshot.ts";
 /** One unwound frame. */
 export interface UnwoundFrame {
   /** Runtime pc (the probed ip for frame 0, a return address above it). */
-  pc: bigint;
+  pc: number;
   /** The module holding it, when one does. */
   module?: MappedModule;
   /** Link-time address in `module` (`pc - bias`). */
@@ -56,7 +56,7 @@ export function unwind(snap: StackSnapshot, space: AddressSpace, maxDepth: numbe
     if (pc === undefined) return { frames, end: UnwindEnd.Stopped, reason: "no pc", maxDepth };
     const module = space.moduleAt(pc);
     const frame: UnwoundFrame = { pc, module };
-    if (module !== undefined) frame.linkPc = Number(pc - module.bias);
+    if (module !== undefined) frame.linkPc = pc - module.bias;
     if (frames.length === maxDepth) {
       // One more step tells a natural end from a cut.
       return { frames, end: UnwindEnd.Truncated, maxDepth };
@@ -79,7 +79,9 @@ function stepFrame(
   innermost: boolean,
 ): Step {
   const { module, pc } = frame;
-  if (module === undefined) return { kind: "failed", reason: `no module maps 0x${hex(pc)}` };
+  if (module === undefined) {
+    return { kind: "failed", reason: `no module maps 0x${pc.toString(16)}` };
+  }
   const where = new Where(module, frame.linkPc!);
   const lookup = innermost ? frame.linkPc! : frame.linkPc! - 1;
   const row = module.image.rowAt(lookup);
@@ -106,22 +108,25 @@ function stepFrame(
   }
   const next = caller.get(row.returnAddressRegister);
   caller.delete(row.returnAddressRegister);
-  if (next === undefined || next === 0n) return { kind: "outermost" };
+  if (next === undefined || next === 0) return { kind: "outermost" };
   caller.set(DwarfReg.Rip, next);
   caller.set(DwarfReg.Rsp, cfa);
   const sp = regs.get(DwarfReg.Rsp);
   if (sp !== undefined && cfa <= sp) {
-    return { kind: "failed", reason: `invalid frame (CFA 0x${hex(cfa)} not above sp) at ${where}` };
+    return {
+      kind: "failed",
+      reason: `invalid frame (CFA 0x${cfa.toString(16)} not above sp) at ${where}`,
+    };
   }
   return { kind: "caller", regs: caller };
 }
 
 /** The CFA of a row, or why it cannot be computed. */
-function cfaOf(row: CfaRow, regs: RegisterSet, snap: StackSnapshot): bigint | string {
+function cfaOf(row: CfaRow, regs: RegisterSet, snap: StackSnapshot): number | string {
   if (row.cfa.kind === "reg-offset") {
     const base = regs.get(row.cfa.reg);
     if (base === undefined) return `register ${row.cfa.reg} unavailable for the CFA`;
-    return BigInt.asUintN(64, base + BigInt(row.cfa.offset));
+    return base + row.cfa.offset;
   }
   const r = evalCfiExpression(row.cfa.expr, regs, (a) => snap.readU64(a));
   return r.ok ? r.value : r.reason;
@@ -131,11 +136,11 @@ function cfaOf(row: CfaRow, regs: RegisterSet, snap: StackSnapshot): bigint | st
 function recover(
   rule: RegRule,
   reg: number,
-  cfa: bigint,
+  cfa: number,
   regs: RegisterSet,
   snap: StackSnapshot,
-): bigint | undefined | string {
-  const read = (addr: bigint): bigint | string =>
+): number | undefined | string {
+  const read = (addr: number): number | string =>
     snap.readU64(addr) ?? (addr >= snap.stackStart ? "stack copy ended" : "read below sp");
   switch (rule.kind) {
     case "undefined":
@@ -143,9 +148,9 @@ function recover(
     case "same-value":
       return regs.get(reg);
     case "offset":
-      return read(BigInt.asUintN(64, cfa + BigInt(rule.offset)));
+      return read(cfa + rule.offset);
     case "val-offset":
-      return BigInt.asUintN(64, cfa + BigInt(rule.offset));
+      return cfa + rule.offset;
     case "register":
       return regs.get(rule.reg);
     case "expression": {
@@ -157,10 +162,6 @@ function recover(
       return r.ok ? r.value : r.reason;
     }
   }
-}
-
-function hex(v: bigint): string {
-  return v.toString(16);
 }
 
 /** `module+0xoffset` of a frame, formatted only when a failure is reported. */
