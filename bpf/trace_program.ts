@@ -42,7 +42,6 @@ import {
   type IrStackArg,
   type IrStmt,
   type IrTrace,
-  walkExpr,
   walkStmts,
 } from "./ir.ts";
 import { emitBytesEqual } from "./bytes_compare.ts";

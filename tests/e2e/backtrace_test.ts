@@ -92,7 +92,7 @@ e2eTest("bt: --backtrace-depth 1 prints one frame and says truncated", async () 
   ], 1);
   assert.deepEqual(bt.length, 2, bt.join("\n"));
   assert.equal(bt[0], "backtrace: truncated, 1 frame (max 1)");
-  assert.match(bt[1], /^  #0 bt_leaf at bt\.c:\d+(:\d+)? \[bt_O2\+0x[0-9a-f]+\]$/);
+  assert.match(bt[1], /^ {2}#0 bt_leaf at bt\.c:\d+(:\d+)? \[bt_O2\+0x[0-9a-f]+\]$/);
 });
 
 e2eTest("bt: -t PATH -p PID matches gdb's bt", async () => {
@@ -163,7 +163,7 @@ e2eTest("bt: a library dlopen'ed after attach is symbolized once mapped", async 
   target.go();
   await target.stdout.waitFor("plugin loaded", 10_000);
   const line = await waitForLine(gs, /plug_run/, 10_000, "stdout");
-  assert.match(line, /^  #1 plug_run at btplug\.c:\d+(:\d+)? \[libbtplug\.so\+0x[0-9a-f]+\]$/);
+  assert.match(line, /^ {2}#1 plug_run at btplug\.c:\d+(:\d+)? \[libbtplug\.so\+0x[0-9a-f]+\]$/);
   const bt = blocks(gs.stdout.text()).find((b) => b.some((l) => l.includes("plug_run")))!;
   assert.deepEqual(btNames(bt), ["bt_leaf", "plug_run", "run_round", "main"]);
   await gs.kill(2000);
