@@ -138,7 +138,12 @@ export type IrExpr =
    */
   | { kind: "guard"; operand: IrExpr; id: number }
   /** 0 with the status and address recorded for error `id` (the value of an ExprError event). */
-  | { kind: "failure"; id: number };
+  | { kind: "failure"; id: number }
+  /**
+   * The length of the C string at `addr` (at most `cap`), read with `bpf_probe_read_user_str`;
+   * `NullDeref` / `ReadError` when it cannot be read.
+   */
+  | { kind: "strLen"; addr: IrExpr; cap: number };
 
 /**
  * An ExprError event: when error `id` was recorded (a failed `if` condition, a failed built-in
@@ -178,6 +183,11 @@ export interface IrMemoryArg {
   capacity: number;
   string: boolean;
   length?: IrExpr;
+  /**
+   * Bytes known when the program is built (a script string variable): written into the record
+   * by the program with a NUL (`capacity` = their length + 1), nothing read; `addr` unused.
+   */
+  constant?: Uint8Array;
 }
 
 /**
@@ -238,6 +248,7 @@ export function walkExpr(e: IrExpr, f: (e: IrExpr) => void): void {
       walkExpr(e.right, f);
       break;
     case "read":
+    case "strLen":
       walkExpr(e.addr, f);
       break;
     case "check":

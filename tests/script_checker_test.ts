@@ -113,7 +113,7 @@ Deno.test("use before let, and use outside the declaring block", () => {
 
 Deno.test("type and constant checks", () => {
   assert.match(
-    compileError('trace main { let s = "x"; }'),
+    compileError('trace main { let s = "x"; print s + 1; }'),
     /string literals can only be used as the format/,
   );
   assert.match(compileError("trace main { print 1 / 0; }"), /^script:1:24: division by zero/);

@@ -11,6 +11,7 @@
  */
 
 import { IrBuiltin, type IrBytes, type IrExpr } from "../../bpf/ir.ts";
+import { MAX_STRLEN } from "../../bpf/strlen.ts";
 import type { ScriptType } from "./types.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -224,14 +225,17 @@ export const FUNCTIONS: readonly BuiltinFunction[] = [
     params: [
       { name: "a", role: "text" },
       { name: "b", role: "text" },
-      { name: "n", role: "intLiteral" },
+      { name: "n", role: "int" },
     ],
     result: "bool",
     check(args) {
       needsOneString(args, "strncmp");
       const n = intConstant(args[2]);
       if (n !== undefined && BigInt.asIntN(64, n) < 0n) {
-        throw new CallError(`strncmp: the length must not be negative (got ${n})`, 2);
+        throw new CallError(
+          `strncmp: the length must not be negative (got ${BigInt.asIntN(64, n)})`,
+          2,
+        );
       }
     },
     fold(args) {
@@ -243,7 +247,13 @@ export const FUNCTIONS: readonly BuiltinFunction[] = [
       return { kind: "int", value: sameBytes(a, b, len) ? 1n : 0n };
     },
     lower(args) {
-      return prefixEqual(args[0], args[1], strncmpLength(args, intConstant(args[2]) ?? 0n));
+      const n = intConstant(args[2]);
+      if (n !== undefined) return prefixEqual(args[0], args[1], strncmpLength(args, n));
+      // a run-time n: clamped to 0..the literal's length
+      const cap = strncmpLength(args, BigInt(STRING_COMPARE_CAP));
+      const eq = prefixEqual(args[0], args[1], cap);
+      if (eq.kind !== "bytesEqual" || args[2].role !== "int") return eq;
+      return { ...eq, dynLength: args[2].expr };
     },
   },
   {
@@ -367,6 +377,22 @@ export const FUNCTIONS: readonly BuiltinFunction[] = [
         stopAtNul: false,
         dynLength: n.role === "int" ? n.expr : undefined,
       };
+    },
+  },
+  {
+    name: "strlen",
+    usage: "strlen(s)",
+    summary: "the length of the C string s (at most 4095), or of a string literal",
+    params: [{ name: "s", role: "text" }],
+    result: "i64",
+    fold(args) {
+      const s = constBytesOf(args[0]);
+      return s ? { kind: "int", value: BigInt(s.length) } : undefined;
+    },
+    lower(args) {
+      const s = args[0];
+      if (s.role !== "memory") throw new CallError("internal: strlen of a constant is folded");
+      return { kind: "strLen", addr: s.addr, cap: s.size ?? MAX_STRLEN };
     },
   },
 ];

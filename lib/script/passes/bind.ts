@@ -10,7 +10,7 @@
 
 import type { IrExpr, IrPrintArg } from "../../../bpf/ir.ts";
 import { ValueType } from "../../../bpf/wire.ts";
-import type { BoundArg } from "../builtins.ts";
+import { type BoundArg, stringBytes } from "../builtins.ts";
 import type { Reporter, Span } from "../diagnostics.ts";
 import type { PrintInfo } from "../print_table.ts";
 import {
@@ -283,6 +283,18 @@ class SiteBinder {
     switch (a.kind) {
       case "scalar":
         return { kind: "scalar", expr: this.scalar(a.expr) };
+      case "constString": {
+        const bytes = stringBytes(a.value);
+        const arg: IrPrintArg = {
+          kind: "memory",
+          type: ValueType.Str,
+          addr: { kind: "const", value: 0n },
+          capacity: bytes.length + 1,
+          string: false,
+          constant: bytes,
+        };
+        return { kind: "ir", arg };
+      }
       case "address": {
         const addr: IrExpr = lowerExpr(this.scalar(a.addr));
         const type = a.str ? ValueType.Str : ValueType.Bytes;

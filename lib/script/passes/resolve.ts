@@ -125,6 +125,8 @@ interface Binding {
   cint?: CInt;
   /** The program value the name stands for (typed `let`s and aliases). */
   value?: PValue;
+  /** A script string variable's value (`let s = "abc";`). */
+  str?: string;
 }
 
 /** Every `let` of a trace, found before checking (for "used before its let" diagnostics). */
@@ -346,7 +348,11 @@ class TraceResolver {
       );
     }
     const scope = this.scopes[this.scopes.length - 1];
-    if (value.kind === "string") throw this.#stringMisuse(value.span);
+    if (value.kind === "string") {
+      // a string variable: a compile-time constant (no code), usable where a string literal is
+      scope.set(s.name, { id: -1, name: s.name, type: "i64", span: s.nameSpan, str: value.value });
+      return { kind: "alias", name: s.name, span: s.span };
+    }
     if (value.kind === "bytes") throw this.#bytesMisuse(value);
     if (value.kind === "program") {
       // A number (or pointer) is computed once and keeps its C type; anything else (a struct,
@@ -448,7 +454,12 @@ class TraceResolver {
     spec: FormatSpec,
     length?: RLength,
   ): RPrintArg & { view?: ValueView; wire: ValueType } {
-    if (c.kind === "string") throw this.#stringMisuse(c.span);
+    if (c.kind === "string") {
+      if (spec.conv !== FormatConv.Display && spec.conv !== FormatConv.Str || length) {
+        throw this.r.error(c.span, `'${spec.text}' does not apply to a string; use {} or {:s}`);
+      }
+      return { kind: "constString", value: c.value, view: { kind: "string" }, wire: ValueType.Str };
+    }
     if (c.kind === "bytes") throw this.#bytesMisuse(c);
     if (c.kind === "program") {
       try {
@@ -924,6 +935,7 @@ class TraceResolver {
   #ident(name: string, span: Span): RExpr {
     const b = this.#lookup(name);
     if (b) {
+      if (b.str !== undefined) return { kind: "string", value: b.str, span };
       if (b.value) return { ...b.value, text: name, span };
       return { kind: "var", id: b.id, name, type: b.type, span, cint: b.cint };
     }
@@ -1151,6 +1163,13 @@ class TraceResolver {
       return this.#stringCompare(e, l, r, operator.op);
     }
     const left0 = this.#scalar(l);
+    if (operator.kind === "logical") {
+      // `1 || x`, `0 && x`: x is never evaluated (whatever it is), the result is known
+      const k = constantOf(left0);
+      if (k !== undefined && (k !== 0n) === (operator.op === "or")) {
+        return { kind: "const", value: operator.op === "or" ? 1n : 0n, type: "bool", span };
+      }
+    }
     const right0 = this.#scalar(r);
     switch (operator.kind) {
       case "logical":

@@ -111,6 +111,8 @@ export type RPrintArg =
   | { kind: "scalar"; expr: RScalar }
   /** A program value under placeholder `spec` (how it is copied is planned per site). */
   | { kind: "program"; value: RValue; spec: FormatSpec; length?: RLength }
+  /** A string known at compile time (a script string variable). */
+  | { kind: "constString"; value: string }
   /** A script integer used as an address (`{:x.4}` of a number). */
   | { kind: "address"; addr: RScalar; str: boolean; length: RLength };
 
