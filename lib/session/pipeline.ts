@@ -14,6 +14,7 @@
  * @module
  */
 import { closeFd } from "../../ffi/bpf.ts";
+import { STACK_TOPS_MAP, stackTopsMapSpec } from "../../bpf/stack_capture.ts";
 import { pidfdExited } from "../../ffi/process.ts";
 import type { DecodedEvent } from "../../bpf/wire.ts";
 import type { TraceRequest } from "../cli/args.ts";
@@ -27,6 +28,7 @@ import {
   type TraceTarget,
 } from "../script/mod.ts";
 import type { TargetModule } from "../sysmon/module.ts";
+import { createHeldMap } from "./held_map.ts";
 import { locateTarget } from "./locate_target.ts";
 import type { SessionMonitor } from "./monitor.ts";
 import { extraModule, OffsetsModules, offsetsSelfNs } from "./other_modules.ts";
@@ -80,9 +82,8 @@ export async function runPipeline(
     debugInfo,
   });
   // Loaded on demand: the unwinder and symbolizer only serve scripts with `bt`.
-  const renderLib = compiled.prints.some((p) => p.backtrace !== undefined)
-    ? await import("./render_context.ts")
-    : undefined;
+  const hasBacktrace = compiled.prints.some((p) => p.backtrace !== undefined);
+  const renderLib = hasBacktrace ? await import("./render_context.ts") : undefined;
   const monitored = settings.enableSysmonForTarget && (mode.alwaysMonitor || offsets.length > 0);
   // Loaded on demand: the tracker is ~17 modules a plain -p run never needs.
   const monitorLib = monitored ? await import("./monitor.ts") : undefined;
@@ -107,9 +108,13 @@ export async function runPipeline(
         offConsequence: mode.monitorOff,
       }) ?? {};
       const tracker = monitor.tracker;
+      // Each thread's stack top, for `bt` (bpf/stack_capture.ts): only when the script has one.
+      const btMaps: Record<string, number> = hasBacktrace
+        ? { [STACK_TOPS_MAP]: createHeldMap(resources, stackTopsMapSpec()) }
+        : {};
       return {
         poll: monitor.poll,
-        mapFds: monitor.mapFds,
+        mapFds: { ...monitor.mapFds, ...btMaps },
         checkStop: pidfd === undefined
           ? undefined
           : () => pidfdExited(pidfd) ? StopReason.TargetExited : undefined,
