@@ -132,7 +132,7 @@ export class MapsAddressSpace implements AddressSpace {
   /**
    * @param entries the process's maps lines
    * @param images where module files are opened (shared)
-   * @param hostPathOf how to reach a mapped file from here (`/proc/PID/map_files/...`)
+   * @param hostPathOf how to reach a mapped file from here (its own path, or `/proc/PID/root/...`)
    */
   constructor(
     entries: readonly MapsEntry[],

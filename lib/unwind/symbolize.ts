@@ -33,9 +33,12 @@ export function loaderDwarf(
     const elf = image.elf();
     let dwarf: DwarfInfo | undefined;
     try {
+      // A file reached through a container's root: its debug files are looked up there first.
+      const root = /^(\/proc\/\d+\/root)\//.exec(image.hostPath)?.[1];
       dwarf = elf === undefined ? undefined : loader.optionalDwarf({
         path: image.path,
         hostPath: image.hostPath,
+        ...(root === undefined ? {} : { root }),
         elf: () => elf,
       });
     } finally {

@@ -9,7 +9,14 @@
  * dlopen'ed after attach is symbolized, JSON carries frames as objects. Root-only.
  */
 import assert from "node:assert/strict";
-import { e2eTest, runGhostscope, spawnTarget, startGhostscope, waitForLine } from "./harness.ts";
+import {
+  e2eTest,
+  runGhostscope,
+  spawnTarget,
+  startGhostscope,
+  unshareSpawn,
+  waitForLine,
+} from "./harness.ts";
 import { BT_BUILD, btNames, gdbNames, gdbStop } from "../backtrace_oracle.ts";
 
 const FIXTURE_FUNCTIONS =
@@ -169,3 +176,14 @@ for (const mode of ["-p", "-t"]) {
     await gs.kill(2000);
   });
 }
+
+e2eTest("bt: a target in another PID and mount namespace (fake container root)", async () => {
+  const gdb = await gdbStop(`${BT_BUILD}/bt_O2`, ["1"], ["break bt_leaf", "run"]);
+  const h = await unshareSpawn([`${BT_BUILD}/bt_O2`, "0"], {
+    pidns: 1,
+    fakeRoot: { dockerenv: true, containerenv: false },
+  });
+  await h.stdout.waitFor(/^pid=\d+$/, 10_000);
+  const [bt] = await gsBacktraces(["-p", String(h.pid), "-s", "trace bt_leaf { bt; }"], 1);
+  assert.deepEqual(fixtureNames(btNames(bt)), fixtureNames(gdbNames(gdb.frames)), bt.join("\n"));
+});
