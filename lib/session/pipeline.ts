@@ -137,6 +137,14 @@ export async function runPipeline(
         procPidOf: (e) => display(e).pid,
         depth: settings.backtraceDepth,
         debugInfo,
+        probed: new Map(compiled.traces.map((t, i) => [
+          t.traceId,
+          sites[i].map((s) => ({
+            path: s.modulePath,
+            hostPath: s.module.hostPath,
+            linkAddress: s.linkAddress,
+          })),
+        ])),
       })),
   });
 }

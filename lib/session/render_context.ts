@@ -13,6 +13,7 @@ import { type MapsEntry, readMaps } from "../proc/maps.ts";
 import { procPath } from "../proc/path.ts";
 import type { BacktraceOptions, EventContext } from "../script/mod.ts";
 import {
+  type AddressSpace,
   type Backtrace,
   backtraceJson,
   backtraceLines,
@@ -20,6 +21,7 @@ import {
   DwarfReg,
   ImageCache,
   loaderDwarf,
+  type MappedModule,
   MapsAddressSpace,
   StackSnapshot,
   Symbolizer,
@@ -42,7 +44,22 @@ export interface RenderContextOptions {
   depth: number;
   /** The session's debug-info loader (DWARF for symbols and inline frames). */
   debugInfo: DebugInfoLoader;
+  /**
+   * The probe sites of each trace block (by trace id): when an event's process is gone before
+   * its maps could be read, the probed module's own frames are still unwound, its bias being
+   * `ip - linkAddress` of the site that fired.
+   */
+  probed?: ReadonlyMap<number, readonly ProbedSite[]>;
   procRoot?: string;
+}
+
+/** One probe site as the render context needs it. */
+export interface ProbedSite {
+  /** The module as the target sees it, and as reachable from here. */
+  path: string;
+  hostPath: string;
+  /** Link-time address of the probed instruction. */
+  linkAddress: number;
 }
 
 /** A backtrace rendered both ways. */
@@ -100,11 +117,19 @@ export class SessionRenderContext implements EventContext {
       return { frames: [], end: UnwindEnd.Stopped, reason: "no capture", maxDepth: this.o.depth };
     }
     const pid = this.o.procPidOf(ev);
-    let bt = unwind(snap, this.#space(pid, false), this.o.depth);
+    const space = this.#space(pid, false);
+    if (space === undefined) {
+      // The process is gone: the probed module's frames are all that can be told.
+      const bt = unwind(snap, this.#probedSpace(ev, snap), this.o.depth);
+      if (bt.reason?.startsWith("no module maps")) {
+        bt.reason += " (the process exited before its maps were read)";
+      }
+      return bt;
+    }
+    let bt = unwind(snap, space, this.o.depth);
     // A frame outside every known module: the process may have mapped a library since.
     if (bt.end === UnwindEnd.Stopped && bt.reason?.startsWith("no module maps")) {
-      const fresh = this.#space(pid, true);
-      bt = unwind(snap, fresh, this.o.depth);
+      bt = unwind(snap, this.#space(pid, true) ?? space, this.o.depth);
     }
     return bt;
   }
@@ -126,7 +151,26 @@ export class SessionRenderContext implements EventContext {
     return hostPathOf(this.#procRoot, pid, e);
   }
 
-  #space(pid: number, refresh: boolean): MapsAddressSpace {
+  /** The probed module alone, placed by the event's ip and the site's link address. */
+  #probedSpace(ev: DecodedEvent, snap: StackSnapshot): AddressSpace {
+    const ip = snap.regs.get(DwarfReg.Rip) ?? 0;
+    const modules: MappedModule[] = [];
+    for (const site of this.o.probed?.get(ev.traceId) ?? []) {
+      const bias = ip - site.linkAddress;
+      if (bias % 4096 !== 0) continue; // not the site that fired
+      const image = this.#images.imageOf(site.path, site.hostPath);
+      const loads = image.loads();
+      if (loads.length === 0) continue;
+      const start = bias + Math.min(...loads.map((l) => l.vaddr));
+      const end = bias + Math.max(...loads.map((l) => l.vaddr + l.filesz));
+      modules.push({ image, start, end, bias });
+      break;
+    }
+    return { moduleAt: (pc) => modules.find((m) => m.start <= pc && pc < m.end) };
+  }
+
+  /** The process's modules; undefined when it is gone and was never read. */
+  #space(pid: number, refresh: boolean): MapsAddressSpace | undefined {
     const known = this.#spaces.get(pid);
     const now = Date.now();
     if (known !== undefined && (!refresh || now - known.readAt < MAPS_REFRESH_MS)) {
@@ -137,9 +181,11 @@ export class SessionRenderContext implements EventContext {
       entries = readMaps(pid, this.#procRoot);
     } catch {
       // the process is gone: keep what we knew
-      return known?.space ?? new MapsAddressSpace([], this.#images, () => "");
+      return known?.space;
     }
     const space = new MapsAddressSpace(entries, this.#images, (e) => this.#hostPath(pid, e));
+    // An exiting process (a zombie) shows no mappings: as good as gone.
+    if (space.modules.length === 0) return known?.space;
     this.#spaces.set(pid, { space, readAt: now });
     return space;
   }

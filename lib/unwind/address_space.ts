@@ -115,6 +115,14 @@ export interface AddressSpace {
 export class ImageCache {
   readonly #images = new Map<string, ModuleImage>();
 
+  /** The image of the file at `path` (as the target sees it), reachable at `hostPath`. */
+  imageOf(path: string, hostPath: string): ModuleImage {
+    const key = `file:${path}:${hostPath}`;
+    let image = this.#images.get(key);
+    if (image === undefined) this.#images.set(key, image = new ModuleImage(path, hostPath));
+    return image;
+  }
+
   /** The image of the file `entry` maps, reachable at `hostPath`. */
   image(entry: MapsEntry, hostPath: string): ModuleImage {
     const key = `${entry.devMajor}:${entry.devMinor}:${entry.inode}:${entry.path}`;

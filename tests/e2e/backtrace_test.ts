@@ -187,3 +187,42 @@ e2eTest("bt: a target in another PID and mount namespace (fake container root)",
   const [bt] = await gsBacktraces(["-p", String(h.pid), "-s", "trace bt_leaf { bt; }"], 1);
   assert.deepEqual(fixtureNames(btNames(bt)), fixtureNames(gdbNames(gdb.frames)), bt.join("\n"));
 });
+
+e2eTest(
+  "bt -t: a process gone before its maps are read still shows the probed module's frames",
+  async () => {
+    const gs = await startGhostscope([
+      "-t",
+      `${BT_BUILD}/bt_O2`,
+      "-s",
+      "trace bt_leaf { bt; }",
+      "--output",
+      "plain",
+      "--emit-ready-marker",
+      "READY",
+      "--max-events",
+      "10",
+    ]);
+    await waitForLine(gs, "READY", 20_000, "stdout");
+    for (let i = 0; i < 10; i++) {
+      await new Deno.Command(`${BT_BUILD}/bt_O2`, { args: ["1"], stdout: "null" }).output();
+    }
+    await gs.status;
+    const found = blocks(gs.stdout.text());
+    assert.equal(found.length, 10, gs.stdout.text());
+    for (const bt of found) {
+      assert.match(
+        bt[1],
+        /^ {2}#0 bt_leaf at bt\.c:\d+(:\d+)? \[bt_O2\+0x[0-9a-f]+\]$/,
+        bt.join("\n"),
+      );
+      assert.deepEqual(btNames(bt).slice(0, 3), ["bt_leaf", "*add3", "on_callback"], bt.join("\n"));
+      const last = bt[bt.length - 1];
+      assert.ok(
+        bt[0].startsWith("backtrace: complete") ||
+          last.endsWith("(the process exited before its maps were read)"),
+        bt.join("\n"),
+      );
+    }
+  },
+);
