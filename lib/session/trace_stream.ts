@@ -8,7 +8,7 @@ import { RingBuffer } from "../../ffi/ringbuf.ts";
 import type { DecodedEvent } from "../../bpf/wire.ts";
 import type { Settings } from "../config/settings.ts";
 import { type CompiledScript, programForSite } from "../script/mod.ts";
-import { EventConsumer, type PidDisplay } from "./event_consumer.ts";
+import { type BacktraceContext, EventConsumer, type PidDisplay } from "./event_consumer.ts";
 import { runEventLoop } from "./event_loop.ts";
 import {
   createSessionMaps,
@@ -69,6 +69,8 @@ export interface StreamOptions {
   prepare: (resources: Resources) => StreamHooks;
   /** Rewrites an attach error into the message the user expects. */
   explainAttachError?: (err: unknown) => unknown;
+  /** Builds the render context (backtraces) from the ids events are shown with. */
+  renderContext?: (display: PidDisplay) => BacktraceContext;
 }
 
 /** Attaches and streams; resolves to the exit code once everything is released. */
@@ -84,7 +86,13 @@ export async function attachAndStream(o: StreamOptions): Promise<number> {
   try {
     const maps = createSessionMaps(resources, settings.ringbufSize);
     const hooks = o.prepare(resources);
-    const consumer = new EventConsumer(o.compiled, settings, hooks.display, hooks.observe);
+    const consumer = new EventConsumer(
+      o.compiled,
+      settings,
+      hooks.display,
+      hooks.observe,
+      o.renderContext?.(hooks.display),
+    );
     const mapFds = { ...hooks.mapFds, ...maps.fds };
     mark("maps and consumer");
     const linked: Array<{ progFd: number; site: ProbeSite }> = [];
