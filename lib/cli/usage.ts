@@ -11,6 +11,9 @@ USAGE
   ghostscope -p PID (-s SCRIPT | --script-file FILE) [options]
   ghostscope -t PATH [-p PID] (-s SCRIPT | --script-file FILE) [options]
   ghostscope pid-info PID [--json]
+  ghostscope vars TARGET (-p PID | -t PATH) [--json]   what a probe at TARGET can read, and why not
+  ghostscope funcs PATTERN (-p PID | -t PATH) [--json] functions to probe ('handle_*')
+  ghostscope lines FILE (-p PID | -t PATH) [--json]    lines of FILE that have code
 
   -p, --pid PID            trace this process; PID as ps shows it in the shell where you run
                            ghostscope (host or container: ghostscope does the translation)
