@@ -2,7 +2,7 @@
  * The debug-info loader of the current run, shared by everything that needs DWARF (trace
  * targets, script variables) so that each module is found, read and indexed once.
  *
- * `lib/session/run.ts` installs one built from the CLI options with {@link useDebugInfo};
+ * `lib/session/pipeline.ts` installs one built from the CLI options with {@link useDebugInfo};
  * anything else gets it with {@link sessionDebugInfo} (a default loader — embedded DWARF,
  * `.gnu_debuglink`, build-id, no `--debug-file` — when none was installed, e.g. in tests).
  * @module

@@ -9,6 +9,7 @@
  *   namespace, thread ids are translated through `/proc/PID/task/TID/status` (NSpid: first entry =
  *   our view, last = the target's own namespace). Host ids are then reported as 0.
  */
+import type { PidView } from "../../bpf/task_filter.ts";
 import type { DecodedEvent } from "../../bpf/wire.ts";
 import type { TraceablePidPlan } from "../pid/mod.ts";
 import { parseStatus } from "../proc/status.ts";
@@ -22,14 +23,38 @@ export interface ShownIds {
   hostTid: number;
 }
 
+/** The kernel's host ids, for ghostscope in the initial PID namespace. */
+const hostIds = (e: DecodedEvent): ShownIds => ({
+  pid: e.hostTgid,
+  tid: e.hostTid,
+  hostPid: e.hostTgid,
+  hostTid: e.hostTid,
+});
+
+/**
+ * Ids shown for standalone -t: host ids in the initial namespace; otherwise the event's ids in
+ * ghostscope's namespace, or — for a process in a nested namespace, which has none there — the
+ * proc PID the monitor bound to its host TGID (0 when unknown).
+ */
+export function ownScopeDisplay(
+  view: PidView,
+  tracker: { procPidOf(hostTgid: number): number | undefined } | undefined,
+): (event: DecodedEvent) => ShownIds {
+  if (view.kind === "host") return hostIds;
+  return (e) => ({
+    pid: e.viewTgid || (tracker?.procPidOf(e.hostTgid) ?? 0),
+    tid: e.viewTid,
+    hostPid: 0,
+    hostTid: 0,
+  });
+}
+
 /** Returns the mapping for a plan's events. */
 export function pidDisplay(
   plan: TraceablePidPlan,
   procRoot = "/proc",
 ): (event: DecodedEvent) => ShownIds {
-  if (plan.views.selfInInitialPidNs) {
-    return (e) => ({ pid: e.hostTgid, tid: e.hostTid, hostPid: e.hostTgid, hostTid: e.hostTid });
-  }
+  if (plan.views.selfInInitialPidNs) return hostIds;
   const pid = plan.views.procPid;
   if (plan.views.relation === NsRelation.Same) {
     return (e) => ({ pid, tid: e.viewTid, hostPid: e.hostTgid, hostTid: e.hostTid });
