@@ -1,6 +1,6 @@
 /** Unit tests of lib/discover: patterns, where a variable lives and why not, the command lines. */
 import assert from "node:assert/strict";
-import { isPattern, matchNames } from "../lib/discover/glob.ts";
+import { isPattern, matchNames } from "../lib/debuginfo/mod.ts";
 import { placement, Storage } from "../lib/discover/readability.ts";
 import { parseCli } from "../lib/cli/args.ts";
 import { UsageError } from "../lib/errors.ts";

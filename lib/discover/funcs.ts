@@ -4,11 +4,10 @@
  * source declaration.
  * @module
  */
-import type { DebugInfoLoader } from "../debuginfo/mod.ts";
+import { type DebugInfoLoader, moduleFunctionsMatching } from "../debuginfo/mod.ts";
 import { UsageError } from "../errors.ts";
 import { locateFunction, readsAsElf } from "../session/locate.ts";
 import type { ProcessModule } from "../session/process_modules.ts";
-import { moduleFunctionsMatching } from "./function_names.ts";
 
 /** One probe-able function. */
 export interface FuncEntry {

@@ -4,6 +4,8 @@ import type { DebugInfoLoader } from "../debuginfo/mod.ts";
 import { UsageError } from "../errors.ts";
 import { locateAddress, locateFunction, moduleNamed } from "./locate.ts";
 import { locateLine } from "./locate_line.ts";
+import { locatePattern } from "./locate_wildcard.ts";
+import { isPattern } from "../debuginfo/mod.ts";
 import type { ProbeSite } from "./probe_site.ts";
 import type { ProcessModule } from "./process_modules.ts";
 import { mark } from "../timing.ts";
@@ -23,6 +25,7 @@ export function locateTarget(
   try {
     switch (target.kind) {
       case "function":
+        if (isPattern(target.name)) return locatePattern(target.name, modules, debugInfo);
         return locateFunction(target.name, modules, debugInfo);
       case "address": {
         const module = target.module === undefined

@@ -5,14 +5,15 @@
  * wildcard `trace` targets.
  * @module
  */
-import type { DebugInfoLoader } from "../debuginfo/mod.ts";
-import type { ProcessModule } from "../session/process_modules.ts";
-import { matchNames } from "./glob.ts";
+
+import type { DebugModule } from "./types.ts";
+import type { DebugInfoLoader } from "./loader.ts";
+import { matchNames } from "./name_pattern.ts";
 
 /** Names of functions of `module` that `pattern` matches, sorted. */
 export function moduleFunctionsMatching(
   pattern: string,
-  module: ProcessModule,
+  module: DebugModule,
   debugInfo: DebugInfoLoader,
 ): string[] {
   const elf = module.elf();
