@@ -47,6 +47,7 @@ import { DEFAULT_RINGBUF_SIZE, EVENTS_MAP, LOST_MAP } from "./maps.ts";
 import { StackFrame } from "./stack_frame.ts";
 import type { PidNsRef, PidView, TaskFilter } from "./task_filter.ts";
 import { emitModuleOffsetsLookup } from "./sysmon_lookup.ts";
+import { emitEntryPush, emitReturnPop, type ReturnPairing } from "./return_pairing.ts";
 import { OffsetsValue } from "./sysmon_maps.ts";
 import { sameNs } from "./task_filter.ts";
 import {
@@ -80,6 +81,8 @@ export interface TraceProgramOptions {
    * go through `pid_aliases` (see `sysmon_lookup.ts`).
    */
   offsetsSelfNs?: PidNsRef;
+  /** Set for the two programs of a `trace f:return` block (see `return_pairing.ts`). */
+  pairing?: ReturnPairing;
 }
 
 /** Raised when the IR cannot be turned into a valid program (bad operand, stack too large...). */
@@ -258,12 +261,35 @@ class TraceCodegen {
       a.label(ok);
     }
 
+    this.#pairing();
     this.#block(this.trace.body);
 
     a.label(LABEL_EXIT);
     a.mov64(Reg.R0, 0);
     a.exit();
     return a;
+  }
+
+  /** The entry push or return pop of a `:return` block, after the filter. */
+  #pairing(): void {
+    const pairing = this.opts.pairing;
+    const label = (what: string) => this.#label(what);
+    if (pairing?.role === "entry") {
+      emitEntryPush(this.a, this.frame, this.trace.traceId, pairing, (e) => {
+        if (this.#fallible(e)) this.#resetStatus();
+        this.#expr(e);
+      }, label);
+    } else if (pairing?.role === "return") {
+      const bound = emitReturnPop(
+        this.a,
+        this.frame,
+        this.trace.traceId,
+        pairing,
+        LABEL_EXIT,
+        label,
+      );
+      for (const v of bound) this.vars.set(v.id, { slot: v.slot });
+    }
   }
 
   #tgidImm(tgid: number): number {
