@@ -41,6 +41,19 @@ export type IrArithOp =
   | "shr";
 /** Comparison operators producing 0 / 1. */
 export type IrCompareOp = "eq" | "ne" | "lt" | "le" | "gt" | "ge";
+/** Short-circuit logical operators producing 0 / 1. */
+export type IrLogicalOp = "and" | "or";
+/** Unary operators: two's complement negation, logical not, bitwise complement. */
+export type IrUnaryOp = "neg" | "not" | "bitnot";
+
+/**
+ * A byte string a comparison reads: `size` bytes of user memory at `addr` (`string`: read with
+ * `bpf_probe_read_user_str`, so a shorter C string ends at its NUL and nothing past it is read),
+ * or constant bytes known when the program is built (a string literal, `hex("..")`).
+ */
+export type IrBytes =
+  | { kind: "userBytes"; addr: IrExpr; size: number; string: boolean }
+  | { kind: "constBytes"; bytes: Uint8Array };
 
 /** An expression; evaluates to a 64-bit value (and a status when it contains reads). */
 export type IrExpr =
@@ -50,14 +63,22 @@ export type IrExpr =
   | { kind: "builtin"; builtin: IrBuiltin }
   /** The value of a `let` (by id, unique within the trace). */
   | { kind: "var"; id: number }
-  /** `-x` (two's complement) or `!x` (1 if x is 0, else 0). */
-  | { kind: "unary"; op: "neg" | "not"; operand: IrExpr }
+  /** `-x` (two's complement), `!x` (1 if x is 0, else 0) or `~x` (bitwise complement). */
+  | { kind: "unary"; op: IrUnaryOp; operand: IrExpr }
   /** Integer arithmetic. Division by zero yields 0, remainder by zero yields the dividend. */
   | { kind: "arith"; op: IrArithOp; signed: boolean; left: IrExpr; right: IrExpr }
   /** Comparison, 0 / 1. */
   | { kind: "compare"; op: IrCompareOp; signed: boolean; left: IrExpr; right: IrExpr }
   /** Short-circuit `&&` / `||` on truthiness (non-zero), 0 / 1. */
-  | { kind: "logical"; op: "and" | "or"; left: IrExpr; right: IrExpr }
+  | { kind: "logical"; op: IrLogicalOp; left: IrExpr; right: IrExpr }
+  /**
+   * 1 when the first `length` bytes of `left` and `right` are equal, else 0; with `stopAtNul`
+   * the comparison ends (equal) at the first NUL both share, like `strncmp(..) == 0`. A byte
+   * string read from user memory goes through a stack buffer, or the per-CPU scratch map when
+   * it is larger than the stack allows; a failed read gives status `ReadError` (`NullDeref` for
+   * a NULL address).
+   */
+  | { kind: "bytesEqual"; left: IrBytes; right: IrBytes; length: number; stopAtNul: boolean }
   /**
    * Keep the low `bits` of `operand`, zero- or sign-extended to 64 bits (e.g. an `int` argument
    * held in a 64-bit register).
@@ -175,6 +196,9 @@ export function walkExpr(e: IrExpr, f: (e: IrExpr) => void): void {
     case "check":
       walkExpr(e.cond, f);
       walkExpr(e.value, f);
+      break;
+    case "bytesEqual":
+      for (const b of [e.left, e.right]) if (b.kind === "userBytes") walkExpr(b.addr, f);
       break;
   }
 }

@@ -27,6 +27,13 @@ export interface MapSpec {
 export const EVENTS_MAP = "events";
 /** Program-side name of the per-CPU array counting events dropped because the ring was full. */
 export const LOST_MAP = "lost";
+/**
+ * Program-side name of the per-CPU scratch array (one entry of {@link SCRATCH_SIZE} bytes):
+ * buffers of byte-string comparisons too large for the 512-byte BPF stack.
+ */
+export const SCRATCH_MAP = "scratch";
+/** Bytes of the scratch entry: two halves, one per compared side. */
+export const SCRATCH_SIZE = 8192;
 /** Prefix of every kernel object ghostscope creates (programs and maps). */
 export const OBJECT_PREFIX = "gs_";
 
@@ -70,6 +77,18 @@ export function lostMapSpec(): MapSpec {
     type: MapType.PerCpuArray,
     keySize: 4,
     valueSize: 8,
+    maxEntries: 1,
+  };
+}
+
+/** The `scratch` buffer: PERCPU_ARRAY, one entry, u32 key, {@link SCRATCH_SIZE}-byte value. */
+export function scratchMapSpec(): MapSpec {
+  return {
+    ref: SCRATCH_MAP,
+    name: OBJECT_PREFIX + SCRATCH_MAP,
+    type: MapType.PerCpuArray,
+    keySize: 4,
+    valueSize: SCRATCH_SIZE,
     maxEntries: 1,
   };
 }

@@ -38,6 +38,29 @@ export class StackFrame {
     return -this.#used;
   }
 
+  /**
+   * Allocate `size` bytes (rounded up to 8) for a buffer; returns the R10-relative offset of its
+   * first (lowest) byte. Throws {@link StackOverflowError} past the limit.
+   */
+  allocBytes(size: number): number {
+    if (!Number.isInteger(size) || size < 1) throw new RangeError(`buffer of ${size} bytes`);
+    const rounded = Math.ceil(size / 8) * 8;
+    this.#used += rounded;
+    if (this.#used > MAX_STACK) {
+      throw new StackOverflowError(
+        `program needs more than ${MAX_STACK} bytes of BPF stack (a ${size}-byte buffer does ` +
+          "not fit)",
+      );
+    }
+    if (this.#used > this.#peak) this.#peak = this.#used;
+    return -this.#used;
+  }
+
+  /** Bytes still free below the current allocation level. */
+  get free(): number {
+    return MAX_STACK - this.#used;
+  }
+
   /** Current allocation level, to pass to {@link StackFrame.release}. */
   mark(): number {
     return this.#used;

@@ -43,6 +43,7 @@ import {
   walkExpr,
   walkStmts,
 } from "./ir.ts";
+import { emitBytesEqual } from "./bytes_compare.ts";
 import { DEFAULT_RINGBUF_SIZE, EVENTS_MAP, LOST_MAP } from "./maps.ts";
 import { StackFrame } from "./stack_frame.ts";
 import type { PidNsRef, PidView, TaskFilter } from "./task_filter.ts";
@@ -583,7 +584,8 @@ class TraceCodegen {
     walkExpr(e, (x) => {
       if (
         x.kind === "read" || x.kind === "unavailable" || x.kind === "check" ||
-        x.kind === "nonNull"
+        x.kind === "nonNull" ||
+        (x.kind === "bytesEqual" && (x.left.kind === "userBytes" || x.right.kind === "userBytes"))
       ) f = true;
       else if (x.kind === "var" && this.vars.get(x.id)?.statusSlot !== undefined) f = true;
     });
@@ -694,6 +696,8 @@ class TraceCodegen {
         this.#expr(e.operand);
         if (e.op === "neg") {
           a.neg64(Reg.R0);
+        } else if (e.op === "bitnot") {
+          a.xor64(Reg.R0, -1);
         } else {
           const done = this.#label("not");
           a.mov64(Reg.R1, Reg.R0).mov64(Reg.R0, 1).jmp(JmpOp.Jeq, Reg.R1, 0, done)
@@ -741,6 +745,17 @@ class TraceCodegen {
         a.label(ok);
         return;
       }
+      case "bytesEqual":
+        emitBytesEqual(e, {
+          a,
+          frame: this.frame,
+          label: (what) => this.#label(what),
+          expr: (x) => this.#expr(x),
+          setStatus: (status, addrSlot) => this.#setStatus(status, addrSlot),
+          keySlot: SLOT_LOST_KEY,
+          addrSlot: SLOT_READ_ADDR,
+        });
+        return;
       case "check": {
         const pass = this.#label("check_ok");
         const end = this.#label("check_end");

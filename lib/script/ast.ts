@@ -15,7 +15,7 @@ export type TraceTarget =
   /** `trace 0x401234` (module-relative PC) or `trace libc.so.6:0x1234` (`module` set). */
   | { kind: "address"; module?: string; address: bigint };
 
-/** Binary operators, by source spelling. */
+/** Binary operators, by source spelling (their meaning: `operators.ts`). */
 export type BinaryOp =
   | "+"
   | "-"
@@ -31,7 +31,7 @@ export type BinaryOp =
   | "&&"
   | "||";
 
-/** Unary operators. */
+/** Unary operators, by source spelling. */
 export type UnaryOp = "-" | "!";
 
 /** An expression. */
@@ -51,7 +51,9 @@ export type Expr =
   /** `*operand`. */
   | { kind: "deref"; operand: Expr; span: Span }
   /** `&operand`. */
-  | { kind: "addr"; operand: Expr; span: Span };
+  | { kind: "addr"; operand: Expr; span: Span }
+  /** `name(args)`: a built-in function (`builtins.ts`). */
+  | { kind: "call"; name: string; nameSpan: Span; args: Expr[]; span: Span };
 
 /** A format string with the source offset of each of its characters. */
 export interface FormatLiteral {

@@ -1,6 +1,12 @@
 /**
- * The script compiler's public entry: source -> lexer/parser -> checker -> IR -> one BPF
- * program builder per `trace` block, plus the table userspace needs to render events.
+ * The script compiler's public entry, a pipeline of passes (each in `passes/`, each with a typed
+ * output):
+ *
+ * ```
+ * source --parse--> Script --resolve--> ResolvedScript (names, types, print table; once per
+ *   trace block) --bind--> BoundTrace (locations, per probe site) --lower--> IrTrace
+ *   --codegen (bpf/trace_program.ts)--> Assembler
+ * ```
  *
  * ```ts
  * const compiled = compileScript(source, { filter, pidView, inputPid });
@@ -15,23 +21,20 @@
  */
 
 import type { Assembler } from "../../bpf/asm.ts";
-import { type IrTrace, walkStmts } from "../../bpf/ir.ts";
+import type { IrTrace } from "../../bpf/ir.ts";
 import type { PidNsRef, PidView, TaskFilter } from "../../bpf/task_filter.ts";
 import { buildTraceProgram } from "../../bpf/trace_program.ts";
-import type { Script, TraceTarget } from "./ast.ts";
-import {
-  type CheckedTrace,
-  type CheckOptions,
-  checkScript,
-  checkTrace,
-  type PrintInfo,
-} from "./checker.ts";
+import type { TraceTarget } from "./ast.ts";
 import { Reporter } from "./diagnostics.ts";
 import { parseScript } from "./parser.ts";
+import { bindTrace, siteCount } from "./passes/bind.ts";
+import { lowerTrace, usesModuleBias } from "./passes/lower.ts";
+import { resolveScript } from "./passes/resolve.ts";
+import type { ResolvedTrace } from "./passes/resolved.ts";
+import type { PrintInfo } from "./print_table.ts";
 import { NO_VARIABLES, type VariableResolver } from "./resolver.ts";
-import { lowerStmts } from "./lower.ts";
 
-export { lowerExpr, lowerStmts } from "./lower.ts";
+export { lowerExpr, lowerStmts, programName } from "./passes/lower.ts";
 
 /** Inputs of {@link compileScript}. */
 export interface CompileOptions {
@@ -95,104 +98,57 @@ export interface CompiledScript {
 export function compileScript(source: string, opts: CompileOptions): CompiledScript {
   const sourceName = opts.sourceName ?? "script";
   const reporter = new Reporter(source, sourceName);
-  const script: Script = parseScript(source, sourceName);
+  const script = parseScript(source, sourceName);
   const resolver = opts.resolveVariable ?? NO_VARIABLES;
-  const checkOpts = { inputPid: opts.inputPid, resolveVariable: resolver };
-  const checked = checkScript(script, reporter, checkOpts);
-  const traces = checked.traces.map((t): CompiledTrace => {
-    const ctx = { traceId: t.traceId, target: t.target, targetText: t.targetText };
-    const sites = t.programVariables ? Math.max(1, resolver.siteCount?.(ctx) ?? 1) : 1;
-    const irs: IrTrace[] = [];
-    const programs: Assembler[] = [];
-    for (let site = 0; site < sites; site++) {
-      const ct = site === 0 ? t : recheck(script, t, site, reporter, checkOpts, checked.prints);
-      const ir = lowerTrace(ct);
-      irs.push(ir);
-      try {
-        programs.push(buildTraceProgram(ir, {
-          filter: opts.filter,
-          pidView: opts.pidView,
-          ringbufSize: opts.ringbufSize,
-          wakeupThreshold: opts.wakeupThreshold,
-          offsetsSelfNs: opts.offsetsSelfNs,
-          probeLinkAddress: usesModuleBias(ir)
-            ? resolver.probeAddress?.({ ...ctx, site })
-            : undefined,
-        }));
-      } catch (e) {
-        const msg = e instanceof Error ? e.message : String(e);
-        throw reporter.error(
-          { start: t.span.start, end: t.span.start + 5 },
-          `trace block '${t.targetText}' cannot be compiled: ${msg}`,
-        );
-      }
-    }
-    return {
-      traceId: t.traceId,
-      name: irs[0].name,
-      target: t.target,
-      targetText: t.targetText,
-      ir: irs[0],
-      program: programs[0],
-      programs,
-    };
+  const resolved = resolveScript(script, reporter, {
+    inputPid: opts.inputPid,
+    resolveVariable: resolver,
   });
-  return { traces, prints: checked.prints };
+  const traces = resolved.traces.map((t) =>
+    compileTrace(t, reporter, resolver, resolved.prints, opts)
+  );
+  return { traces, prints: resolved.prints };
 }
 
-/**
- * Checks block `t` again for another probe site. Its prints reuse the ids of site 0; their
- * records must have the same types (a variable is the same C object at every site).
- */
-function recheck(
-  script: Script,
-  t: CheckedTrace,
-  site: number,
+/** Binds, lowers and generates the program of each probe site of a resolved block. */
+function compileTrace(
+  t: ResolvedTrace,
   reporter: Reporter,
-  opts: CheckOptions,
+  resolver: VariableResolver,
   prints: readonly PrintInfo[],
-): CheckedTrace {
-  const own = prints.filter((p) => p.traceId === t.traceId);
-  const base = own.length ? own[0].printId : prints.length;
-  const fresh: PrintInfo[] = prints.slice(0, base);
-  const ct = checkTrace(script, t.traceId, site, reporter, opts, fresh);
-  for (const p of fresh.slice(base)) {
-    const first = prints[p.printId];
-    const same = first && first.argTypes.length === p.argTypes.length &&
-      first.argTypes.every((type, i) => type === p.argTypes[i]);
-    if (!same) {
+  opts: CompileOptions,
+): CompiledTrace {
+  const sites = siteCount(t, resolver);
+  const irs: IrTrace[] = [];
+  const programs: Assembler[] = [];
+  for (let site = 0; site < sites; site++) {
+    const bound = bindTrace(t, site, reporter, { resolveVariable: resolver, prints });
+    const ir = lowerTrace(bound);
+    irs.push(ir);
+    try {
+      programs.push(buildTraceProgram(ir, {
+        filter: opts.filter,
+        pidView: opts.pidView,
+        ringbufSize: opts.ringbufSize,
+        wakeupThreshold: opts.wakeupThreshold,
+        offsetsSelfNs: opts.offsetsSelfNs,
+        probeLinkAddress: usesModuleBias(ir) ? bound.probeAddress : undefined,
+      }));
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
       throw reporter.error(
         { start: t.span.start, end: t.span.start + 5 },
-        `trace block '${t.targetText}': the values printed by '${p.text}' have different types ` +
-          `at its probe site ${site + 1} than at site 1; trace one address instead`,
+        `trace block '${t.targetText}' cannot be compiled: ${msg}`,
       );
     }
   }
-  return ct;
-}
-
-/** BPF program name for a trace block: `gs_<id>_<target>` cut to 15 characters. */
-export function programName(traceId: number, targetText: string): string {
-  const clean = targetText.replace(/[^A-Za-z0-9_]/g, "_");
-  return `gs_${traceId}_${clean}`.slice(0, 15);
-}
-
-/** Lower a checked trace block to IR. */
-export function lowerTrace(t: CheckedTrace): IrTrace {
   return {
     traceId: t.traceId,
-    name: programName(t.traceId, t.targetText),
-    body: lowerStmts(t.body),
+    name: irs[0].name,
+    target: t.target,
+    targetText: t.targetText,
+    ir: irs[0],
+    program: programs[0],
+    programs,
   };
-}
-
-/** True when the program rebases addresses of the probed module (needs the probe address). */
-function usesModuleBias(ir: IrTrace): boolean {
-  let found = false;
-  walkStmts(ir.body, {
-    expr: (e) => {
-      if (e.kind === "moduleBias") found = true;
-    },
-  });
-  return found;
 }

@@ -11,7 +11,7 @@ export {
   programForSite,
 } from "./compiler.ts";
 export { renderEvent } from "./render.ts";
-export type { PrintInfo } from "./checker.ts";
+export type { PrintInfo } from "./print_table.ts";
 export type { TraceTarget } from "./ast.ts";
 export {
   type ResolvedVariable,

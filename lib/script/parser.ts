@@ -7,12 +7,13 @@
  * block     := '{' stmt* '}'
  * stmt      := 'print' STRING (',' expr)* ';' | 'print' expr ';' | 'let' IDENT '=' expr ';'
  *            | 'if' expr block ('else' (if | block))?
- * expr      := or ;  or := and ('||' and)* ;  and := cmp ('&&' cmp)*
- * cmp       := add (('=='|'!='|'<'|'<='|'>'|'>=') add)*
- * add       := mul (('+'|'-') mul)* ;  mul := unary (('*'|'/'|'%') unary)*
+ * expr      := binary operators by C precedence (operators.ts), lowest first:
+ *              '||' < '&&' < '==' '!=' < '<' '<=' '>' '>=' < '+' '-' < '*' '/' '%'
  * unary     := ('-'|'!'|'*'|'&') unary | postfix
  * postfix   := primary ('.' IDENT | '->' IDENT | '[' expr ']')*
- * primary   := INT | 'true' | 'false' | STRING | BUILTIN | IDENT | '(' expr ')'
+ * primary   := INT | 'true' | 'false' | STRING | BUILTIN | IDENT '(' args? ')' | IDENT
+ *            | '(' expr ')'
+ * args      := expr (',' expr)*
  * ```
  * @module
  */
@@ -20,6 +21,7 @@
 import type { BinaryOp, Block, Expr, Script, Stmt, TraceBlock, TraceTarget } from "./ast.ts";
 import { Reporter, type Span } from "./diagnostics.ts";
 import { type Token, tokenize, TokKind } from "./lexer.ts";
+import { BINARY_OPERATORS, MIN_PRECEDENCE } from "./operators.ts";
 
 const TARGET_FORMS = "a function name, file:line, 0xADDR or module:0xADDR";
 const TARGET_HELP = `expected ${TARGET_FORMS}`;
@@ -46,8 +48,6 @@ export function parseTarget(text: string): TraceTarget | undefined {
   }
   return undefined;
 }
-
-const CMP_OPS = new Set(["==", "!=", "<", "<=", ">", ">="]);
 
 function describe(t: Token): string {
   switch (t.kind) {
@@ -261,33 +261,34 @@ class Parser {
   // ---------------------------------------------------------------- expressions
 
   #expr(): Expr {
-    return this.#binary(0);
+    return this.#binary(MIN_PRECEDENCE);
   }
 
-  /** Precedence climbing over the binary operator levels, lowest first. */
-  #binary(level: number): Expr {
-    const levels: ReadonlyArray<(op: string) => boolean> = [
-      (op) => op === "||",
-      (op) => op === "&&",
-      (op) => CMP_OPS.has(op),
-      (op) => op === "+" || op === "-",
-      (op) => op === "*" || op === "/" || op === "%",
-    ];
-    if (level >= levels.length) return this.#unary();
-    let left = this.#binary(level + 1);
-    while (this.#peek.kind === TokKind.Punct && levels[level](this.#peek.text)) {
+  /** The binary operator at the cursor, if any. */
+  #binaryOperator(): { spelling: BinaryOp; precedence: number } | undefined {
+    const t = this.#peek;
+    if (t.kind !== TokKind.Punct) return undefined;
+    const info = BINARY_OPERATORS.get(t.text);
+    return info ? { spelling: t.text as BinaryOp, precedence: info.precedence } : undefined;
+  }
+
+  /** Precedence climbing: operators of level `min` or tighter, left-associative. */
+  #binary(min: number): Expr {
+    let left = this.#unary();
+    for (;;) {
+      const op = this.#binaryOperator();
+      if (!op || op.precedence < min) return left;
       const opTok = this.#next();
-      const right = this.#binary(level + 1);
+      const right = this.#binary(op.precedence + 1);
       left = {
         kind: "binary",
-        op: opTok.text as BinaryOp,
+        op: op.spelling,
         left,
         right,
         span: span(left.span, right.span),
         opSpan: opTok.span,
       };
     }
-    return left;
   }
 
   #unary(): Expr {
@@ -364,9 +365,11 @@ class Parser {
       case TokKind.Builtin:
         this.#next();
         return { kind: "builtin", name: t.text.slice(1), span: t.span };
-      case TokKind.Ident:
+      case TokKind.Ident: {
         this.#next();
+        if (this.#is("(")) return this.#call(t);
         return { kind: "ident", name: t.text, span: t.span };
+      }
       case TokKind.Keyword:
         if (t.text === "true" || t.text === "false") {
           this.#next();
@@ -390,6 +393,33 @@ class Parser {
         break;
     }
     throw this.r.error(t.span, `expected an expression, found ${describe(t)}`);
+  }
+
+  /** `name(args)`, the name already consumed. */
+  #call(name: Token): Expr {
+    this.#next();
+    const args: Expr[] = [];
+    if (!this.#is(")")) {
+      for (;;) {
+        args.push(this.#expr());
+        if (!this.#is(",")) break;
+        this.#next();
+      }
+    }
+    if (!this.#is(")")) {
+      throw this.r.error(
+        this.#peek.span,
+        `expected ',' or ')' in the call of '${name.text}', found ${describe(this.#peek)}`,
+      );
+    }
+    const close = this.#next();
+    return {
+      kind: "call",
+      name: name.text,
+      nameSpan: name.span,
+      args,
+      span: span(name.span, close.span),
+    };
   }
 }
 

@@ -6,7 +6,14 @@
 import { closeFd, loadProgram, mapLookup, possibleCpus, ProgType } from "../../ffi/bpf.ts";
 import { VerifierError } from "../../ffi/errors.ts";
 import { attachBpf, openUprobe, openUprobeAsync } from "../../ffi/perf.ts";
-import { EVENTS_MAP, eventsMapSpec, LOST_MAP, lostMapSpec } from "../../bpf/maps.ts";
+import {
+  EVENTS_MAP,
+  eventsMapSpec,
+  LOST_MAP,
+  lostMapSpec,
+  SCRATCH_MAP,
+  scratchMapSpec,
+} from "../../bpf/maps.ts";
 import { RuntimeFailure } from "../errors.ts";
 import { createHeldMap } from "./held_map.ts";
 import type { Resources } from "./resources.ts";
@@ -26,7 +33,13 @@ export interface SessionMaps {
 export function createSessionMaps(resources: Resources, ringbufSize: number): SessionMaps {
   const eventsFd = createHeldMap(resources, eventsMapSpec(ringbufSize));
   const lostFd = createHeldMap(resources, lostMapSpec());
-  return { fds: { [EVENTS_MAP]: eventsFd, [LOST_MAP]: lostFd }, eventsFd, lostFd };
+  // buffers of byte-string comparisons larger than the stack (bpf/bytes_compare.ts)
+  const scratchFd = createHeldMap(resources, scratchMapSpec());
+  return {
+    fds: { [EVENTS_MAP]: eventsFd, [LOST_MAP]: lostFd, [SCRATCH_MAP]: scratchFd },
+    eventsFd,
+    lostFd,
+  };
 }
 
 /**

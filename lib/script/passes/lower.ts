@@ -1,21 +1,47 @@
 /**
- * Checked expressions and statements → IR ({@link IrExpr}, {@link IrStmt}).
+ * The lower pass: a bound trace block ({@link BoundTrace}) -> IR ({@link IrTrace}). C integer
+ * widths (32-bit wrap-around, unsigned conversions) become explicit `extend`s; literals fold;
+ * built-in calls are lowered by their registry entry.
  * @module
  */
 
-import type { IrExpr, IrStmt } from "../../bpf/ir.ts";
-import type { CStmt, ScalarCExpr } from "./checker.ts";
-import { wireType } from "./types.ts";
+import { type IrExpr, type IrStmt, type IrTrace, walkStmts } from "../../../bpf/ir.ts";
+import { wireType } from "../types.ts";
+import type { BoundTrace, BScalar, BStmt } from "./bound.ts";
 
-/** Lower checked statements to IR. */
-export function lowerStmts(body: readonly CStmt[]): IrStmt[] {
+/** BPF program name for a trace block: `gs_<id>_<target>` cut to 15 characters. */
+export function programName(traceId: number, targetText: string): string {
+  const clean = targetText.replace(/[^A-Za-z0-9_]/g, "_");
+  return `gs_${traceId}_${clean}`.slice(0, 15);
+}
+
+/** Lower a bound trace block to IR. */
+export function lowerTrace(t: BoundTrace): IrTrace {
+  return {
+    traceId: t.traceId,
+    name: programName(t.traceId, t.targetText),
+    body: lowerStmts(t.body),
+  };
+}
+
+/** True when the program rebases addresses of the probed module (needs the probe address). */
+export function usesModuleBias(ir: IrTrace): boolean {
+  let found = false;
+  walkStmts(ir.body, {
+    expr: (e) => {
+      if (e.kind === "moduleBias") found = true;
+    },
+  });
+  return found;
+}
+
+/** Lower bound statements to IR. */
+export function lowerStmts(body: readonly BStmt[]): IrStmt[] {
   const out: IrStmt[] = [];
   for (const s of body) {
     switch (s.kind) {
       case "let":
         out.push({ kind: "let", id: s.id, value: lowerExpr(s.value) });
-        break;
-      case "alias":
         break;
       case "print":
         out.push({
@@ -39,8 +65,8 @@ export function lowerStmts(body: readonly CStmt[]): IrStmt[] {
   return out;
 }
 
-/** Lower a checked (scalar) expression to IR. */
-export function lowerExpr(e: ScalarCExpr): IrExpr {
+/** Lower a bound (scalar) expression to IR. */
+export function lowerExpr(e: BScalar): IrExpr {
   switch (e.kind) {
     case "const":
       return { kind: "const", value: e.value };
@@ -83,11 +109,13 @@ export function lowerExpr(e: ScalarCExpr): IrExpr {
       };
     case "logical":
       return { kind: "logical", op: e.op, left: lowerExpr(e.left), right: lowerExpr(e.right) };
+    case "call":
+      return e.fn.lower(e.args);
   }
 }
 
 /** A result of 32-bit C type is kept to 32 bits (wraps like C does). */
-function wrap32(x: IrExpr, e: ScalarCExpr): IrExpr {
+function wrap32(x: IrExpr, e: BScalar): IrExpr {
   if (e.kind === "compare" || e.kind === "logical") return x;
   const c = "cint" in e ? e.cint : undefined;
   if (!c || c.bits !== 32) return x;
@@ -99,7 +127,7 @@ function wrap32(x: IrExpr, e: ScalarCExpr): IrExpr {
 }
 
 /** Converts a value to the C type `e.cint` (only signed int → unsigned int changes bits). */
-function convert(x: IrExpr, e: ScalarCExpr & { kind: "convert" }): IrExpr {
+function convert(x: IrExpr, e: BScalar & { kind: "convert" }): IrExpr {
   if (e.cint.bits === 32 && !e.cint.signed && e.from.signed) {
     if (x.kind === "const") return { kind: "const", value: BigInt.asUintN(32, x.value) };
     return { kind: "extend", operand: x, bits: 32, signed: false };

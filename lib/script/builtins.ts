@@ -1,0 +1,271 @@
+/**
+ * The built-in registry: every `$name` value and every `name(args)` function of the language is
+ * one entry here. An entry gives the name, the arity and the role of each argument, the result
+ * type, constant folding (when every argument is known at compile time) and the lowering to IR.
+ * The resolver (`passes/resolve.ts`) checks calls against the entry (arity, roles, the entry's own
+ * `check`), folds them, and records the entry on the call node; the lowering
+ * (`passes/lower.ts`) calls the entry's `lower` with the bound arguments. Adding a function is
+ * one entry in {@link FUNCTIONS} (plus, when it needs a new IR form, its code generation in
+ * `bpf/`).
+ * @module
+ */
+
+import { IrBuiltin, type IrBytes, type IrExpr } from "../../bpf/ir.ts";
+import type { ScriptType } from "./types.ts";
+
+// ---------------------------------------------------------------------------------------------
+// `$name` values
+
+/** Where a `$name` value is looked up. */
+export interface BuiltinVariableContext {
+  /** The -p PID, when there is one. */
+  inputPid?: number;
+}
+
+/** What a `$name` becomes: a value the program computes, a constant, or why it is unavailable. */
+export type BuiltinVariableValue =
+  | { kind: "ir"; builtin: IrBuiltin }
+  | { kind: "const"; value: bigint }
+  | { kind: "error"; message: string };
+
+/** A `$name` value. */
+export interface BuiltinVariable {
+  /** Without the `$`. */
+  name: string;
+  /** One line for `--script-help` and the README. */
+  summary: string;
+  type: ScriptType;
+  value(ctx: BuiltinVariableContext): BuiltinVariableValue;
+}
+
+function computed(name: string, builtin: IrBuiltin, summary: string): BuiltinVariable {
+  return { name, summary, type: "i64", value: () => ({ kind: "ir", builtin }) };
+}
+
+/** Every `$name`, in the order messages list them. */
+export const VARIABLES: readonly BuiltinVariable[] = [
+  computed("pid", IrBuiltin.Pid, "process id (tgid) in the target's PID namespace view"),
+  computed("tid", IrBuiltin.Tid, "thread id in the target's PID namespace view"),
+  computed("host_pid", IrBuiltin.HostPid, "process id in the initial PID namespace"),
+  {
+    name: "input_pid",
+    summary: "the PID given with -p",
+    type: "i64",
+    value: (ctx) =>
+      ctx.inputPid === undefined
+        ? {
+          kind: "error",
+          message: "'$input_pid' is only available when tracing a process (-p)",
+        }
+        : { kind: "const", value: BigInt(ctx.inputPid) },
+  },
+  computed("timestamp", IrBuiltin.Timestamp, "monotonic time in ns (bpf_ktime_get_ns)"),
+];
+
+/** The `$name` value named `name` (without `$`), or undefined. */
+export function builtinVariable(name: string): BuiltinVariable | undefined {
+  return VARIABLES.find((v) => v.name === name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// functions
+
+/**
+ * The role of a function argument:
+ * - `int`: a script or program integer (`n` of `strncmp`);
+ * - `intLiteral`: an integer known at compile time (a literal or a constant expression);
+ * - `string`: a string literal;
+ * - `memory`: bytes to compare: a program pointer or array (or an alias of one, `&x`), a string
+ *   literal, or a constant byte string (`hex("..")`).
+ */
+export type ArgRole = "int" | "intLiteral" | "string" | "memory";
+
+/** One parameter of a function. */
+export interface Param {
+  name: string;
+  role: ArgRole;
+  /** May be left out (only trailing parameters). */
+  optional?: boolean;
+}
+
+/** An argument as the resolver knows it (site-independent). */
+export type ResolvedArg =
+  /** An integer; `constant` when known at compile time. */
+  | { role: "int"; constant?: bigint }
+  /** A string literal. */
+  | { role: "string"; value: string }
+  /** Constant bytes (a string literal used as memory, `hex(..)`). */
+  | { role: "bytes"; bytes: Uint8Array; fromString: boolean }
+  /** Program memory; `size` when its extent is known (a `char[N]` array: N bytes). */
+  | { role: "memory"; size?: number; what: string };
+
+/** An argument as the lowering gets it (bound to a probe site). */
+export type BoundArg =
+  | { role: "int"; expr: IrExpr; constant?: bigint }
+  | { role: "string"; value: string }
+  | { role: "bytes"; bytes: Uint8Array; fromString: boolean }
+  | { role: "memory"; addr: IrExpr; size?: number; what: string };
+
+/** A misuse of a function found by its entry: `arg` is the index of the argument to point at. */
+export class CallError extends Error {
+  override name = "CallError";
+  readonly arg?: number;
+  constructor(message: string, arg?: number) {
+    super(message);
+    this.arg = arg;
+  }
+}
+
+/** The value of a call known at compile time. */
+export type Folded = { kind: "int"; value: bigint } | { kind: "bytes"; bytes: Uint8Array };
+
+/** A function of the language. */
+export interface BuiltinFunction {
+  name: string;
+  /** Usage line for messages and help: `strncmp(a, b, n)`. */
+  usage: string;
+  summary: string;
+  params: readonly Param[];
+  /** `bytes`: a constant byte string (only usable where memory is compared). */
+  result: ScriptType | "bytes";
+  /** Checks beyond arity and roles (throws {@link CallError}). */
+  check?(args: readonly ResolvedArg[]): void;
+  /** The value when it is known at compile time, else undefined. */
+  fold?(args: readonly ResolvedArg[]): Folded | undefined;
+  /** The IR computing the call at a probe site. */
+  lower(args: readonly BoundArg[]): IrExpr;
+}
+
+const encoder = new TextEncoder();
+
+/** Bytes of a string literal (UTF-8). */
+export function stringBytes(s: string): Uint8Array {
+  return encoder.encode(s);
+}
+
+/** A comparison side: constant bytes or user memory. */
+function side(a: BoundArg, size: number, string: boolean): IrBytes {
+  if (a.role === "bytes") return { kind: "constBytes", bytes: a.bytes.slice(0, size) };
+  if (a.role === "string") {
+    return { kind: "constBytes", bytes: stringBytes(a.value).slice(0, size) };
+  }
+  if (a.role === "memory") return { kind: "userBytes", addr: a.addr, size, string };
+  throw new CallError("internal: an integer is not memory");
+}
+
+function constBytesOf(a: ResolvedArg | BoundArg): Uint8Array | undefined {
+  if (a.role === "bytes") return a.bytes;
+  if (a.role === "string") return stringBytes(a.value);
+  return undefined;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array, n: number): boolean {
+  if (a.length < n || b.length < n) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** At least one side of a string comparison must be a string literal. */
+function needsOneString(args: readonly ResolvedArg[], fn: string): void {
+  if (constBytesOf(args[0]) === undefined && constBytesOf(args[1]) === undefined) {
+    throw new CallError(
+      `${fn}: at least one of the first two arguments must be a string literal`,
+      0,
+    );
+  }
+}
+
+/** Largest number of bytes a string built-in compares. */
+export const STRING_COMPARE_CAP = 256;
+
+/** Effective length of `strncmp(a, b, n)`: at most `n` and the literal's length. */
+function strncmpLength(args: readonly ResolvedArg[] | readonly BoundArg[], n: bigint): number {
+  const lens = [args[0], args[1]].map((a) => constBytesOf(a)?.length).filter((x) =>
+    x !== undefined
+  ) as number[];
+  const lit = Math.min(...lens);
+  return Math.min(Number(n < 0n ? 0n : n > 1_000_000n ? 1_000_000n : n), lit, STRING_COMPARE_CAP);
+}
+
+/** The prefix equality of two byte strings, folded when both are constant. */
+function prefixEqual(a: BoundArg, b: BoundArg, n: number): IrExpr {
+  const ca = constBytesOf(a);
+  const cb = constBytesOf(b);
+  if (ca && cb) return { kind: "const", value: sameBytes(ca, cb, n) ? 1n : 0n };
+  if (n === 0) return { kind: "const", value: 1n };
+  return {
+    kind: "bytesEqual",
+    left: side(a, n, true),
+    right: side(b, n, true),
+    length: n,
+    stopAtNul: false,
+  };
+}
+
+function intConstant(a: ResolvedArg | BoundArg): bigint | undefined {
+  return a.role === "int" ? a.constant : undefined;
+}
+
+/** Every function, by name. */
+export const FUNCTIONS: readonly BuiltinFunction[] = [
+  {
+    name: "strncmp",
+    usage: "strncmp(a, b, n)",
+    summary: "true when a and b agree on their first n bytes (one of them a string literal)",
+    params: [
+      { name: "a", role: "memory" },
+      { name: "b", role: "memory" },
+      { name: "n", role: "intLiteral" },
+    ],
+    result: "bool",
+    check(args) {
+      needsOneString(args, "strncmp");
+      const n = intConstant(args[2]);
+      if (n !== undefined && BigInt.asIntN(64, n) < 0n) {
+        throw new CallError(`strncmp: the length must not be negative (got ${n})`, 2);
+      }
+    },
+    fold(args) {
+      const a = constBytesOf(args[0]);
+      const b = constBytesOf(args[1]);
+      const n = intConstant(args[2]);
+      if (!a || !b || n === undefined) return undefined;
+      const len = strncmpLength(args, n);
+      return { kind: "int", value: sameBytes(a, b, len) ? 1n : 0n };
+    },
+    lower(args) {
+      return prefixEqual(args[0], args[1], strncmpLength(args, intConstant(args[2]) ?? 0n));
+    },
+  },
+  {
+    name: "starts_with",
+    usage: "starts_with(a, b)",
+    summary: "true when a begins with b (one of them a string literal)",
+    params: [{ name: "a", role: "memory" }, { name: "b", role: "memory" }],
+    result: "bool",
+    check(args) {
+      needsOneString(args, "starts_with");
+    },
+    fold(args) {
+      const a = constBytesOf(args[0]);
+      const b = constBytesOf(args[1]);
+      if (!a || !b) return undefined;
+      return { kind: "int", value: sameBytes(a, b, b.length) ? 1n : 0n };
+    },
+    lower(args) {
+      const b = constBytesOf(args[1]);
+      const n = Math.min(b?.length ?? constBytesOf(args[0])!.length, STRING_COMPARE_CAP);
+      return prefixEqual(args[0], args[1], n);
+    },
+  },
+];
+
+/** The function named `name`, or undefined. */
+export function builtinFunction(name: string): BuiltinFunction | undefined {
+  return FUNCTIONS.find((f) => f.name === name);
+}
+
+/** Fewest and most arguments of `f`. */
+export function arity(f: BuiltinFunction): { min: number; max: number } {
+  return { min: f.params.filter((p) => !p.optional).length, max: f.params.length };
+}

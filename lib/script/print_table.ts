@@ -1,0 +1,21 @@
+/**
+ * The print table: what userspace needs to render the events of each `print` (indexed by the
+ * event's `print_id`). Built once per script by the resolve pass.
+ * @module
+ */
+
+import type { ValueType } from "../../bpf/wire.ts";
+import type { CompiledFormat, ValueView } from "./format.ts";
+
+/** What userspace needs to render the events of one `print`. */
+export interface PrintInfo {
+  printId: number;
+  traceId: number;
+  format: CompiledFormat;
+  /** Record type of each value (one per placeholder). */
+  argTypes: ValueType[];
+  /** How each value is shown when it is a program value (undefined: script value). */
+  views: (ValueView | undefined)[];
+  /** The statement's source text (for debugging and JSON output). */
+  text: string;
+}
