@@ -46,7 +46,7 @@ import {
   type VariableKind,
 } from "./scope.ts";
 import { closeNames } from "./suggest.ts";
-import { TypeResolver } from "./types.ts";
+import { type DwarfType, TypeResolver } from "./types.ts";
 import type { DwarfSections } from "./unit.ts";
 
 export type { DwarfSections } from "./unit.ts";
@@ -142,6 +142,8 @@ export interface DwarfInfo {
   findFunctionAt(name: string, address: number): (FunctionLookup & { ok: true }) | undefined;
   /** The out-of-line function containing `pc` (use for ELF symbol aliases like `fopen`). */
   functionAt(pc: number): FunctionInfo | undefined;
+  /** The return type of the out-of-line function containing `pc` (`void` when it has none). */
+  returnTypeAt(pc: number): DwarfType | undefined;
   /**
    * Addresses for `file:line`. `file` may be a full path, a path relative to the unit's
    * comp_dir, or a unique basename / path suffix.
@@ -283,6 +285,15 @@ class Dwarf implements DwarfInfo {
       if (!unit) return undefined;
       const fn = this.scopes.functionIndexAt(unit, pc);
       return fn < 0 ? undefined : this.scopes.functionInfo(unit, fn);
+    });
+  }
+
+  returnTypeAt(pc: number): DwarfType | undefined {
+    return guard(() => {
+      const unit = this.file.unitForPc(pc);
+      if (!unit) return undefined;
+      const fn = this.scopes.functionIndexAt(unit, pc);
+      return fn < 0 ? undefined : this.types.typeOf({ unit, i: fn });
     });
   }
 

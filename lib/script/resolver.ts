@@ -63,6 +63,10 @@ export interface VariableResolver {
    * variables; each site then gets its own program.
    */
   siteCount?(ctx: VariableContext): number;
+  /** Whether `name` is a parameter, a local or a global at the site (return blocks use it). */
+  variableKind?(name: string, ctx: VariableContext): "parameter" | "local" | "global" | undefined;
+  /** The function the site is in, for messages. */
+  functionName?(ctx: VariableContext): string | undefined;
 }
 
 /** The resolver used when none is given: knows no variables. */

@@ -5,6 +5,7 @@ import { UsageError } from "../errors.ts";
 import { locateAddress, locateFunction, moduleNamed } from "./locate.ts";
 import { locateLine } from "./locate_line.ts";
 import { locatePattern } from "./locate_wildcard.ts";
+import { returnSites } from "./locate_return.ts";
 import { isPattern } from "../debuginfo/mod.ts";
 import type { ProbeSite } from "./probe_site.ts";
 import type { ProcessModule } from "./process_modules.ts";
@@ -24,9 +25,12 @@ export function locateTarget(
 ): ProbeSite[] {
   try {
     switch (target.kind) {
-      case "function":
-        if (isPattern(target.name)) return locatePattern(target.name, modules, debugInfo);
-        return locateFunction(target.name, modules, debugInfo);
+      case "function": {
+        const sites = isPattern(target.name)
+          ? locatePattern(target.name, modules, debugInfo)
+          : locateFunction(target.name, modules, debugInfo);
+        return target.ret ? returnSites(sites, targetText, debugInfo) : sites;
+      }
       case "address": {
         const module = target.module === undefined
           ? modules[0]

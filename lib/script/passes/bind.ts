@@ -77,6 +77,20 @@ export function bindTrace(
   };
 }
 
+/**
+ * The IR of each `entry(x)` capture of a return block at its entry site `site` (read there by
+ * the entry program, in slot order).
+ */
+export function bindCaptures(
+  t: ResolvedTrace,
+  site: number,
+  reporter: Reporter,
+  opts: BindOptions,
+): IrExpr[] {
+  const b = new SiteBinder(t, site, reporter, opts);
+  return (t.entryCaptures ?? []).map((c) => lowerExpr(b.scalar(c.value)));
+}
+
 class SiteBinder {
   readonly t: ResolvedTrace;
   readonly site: number;

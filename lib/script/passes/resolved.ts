@@ -107,6 +107,15 @@ export type RStmt =
   | { kind: "print"; printId: number; args: RPrintArg[]; span: Span }
   | { kind: "if"; cond: RScalar; then: RStmt[]; else: RStmt[]; span: Span };
 
+/** A parameter `entry(x)` captures: read at the entry site, bound to variable `id` at return. */
+export interface EntryCapture {
+  id: number;
+  name: string;
+  /** Its value at the entry site (a program value used as a number). */
+  value: RScalar;
+  span: Span;
+}
+
 /** A resolved trace block. */
 export interface ResolvedTrace {
   traceId: number;
@@ -118,6 +127,8 @@ export interface ResolvedTrace {
   programVariables: boolean;
   /** The program variables as the resolver found them at the first probe site (by name). */
   firstSite: ReadonlyMap<string, ResolvedVariable>;
+  /** Set for a `trace f:return` block: the parameters its entry program captures. */
+  entryCaptures?: EntryCapture[];
 }
 
 /** The resolve pass's output. */

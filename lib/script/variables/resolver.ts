@@ -13,6 +13,7 @@
  */
 
 import { type DwarfInfo, type DwarfType, stripType, type VariableInfo } from "../../dwarf/index.ts";
+import { returnValuePlan } from "./return_value.ts";
 import {
   type ResolvedVariable,
   type VariableContext,
@@ -37,6 +38,8 @@ export interface ProbeLocation {
   module: VariableModule;
   /** Link-time address of the probed instruction. */
   pc: number;
+  /** The function the site is in (what `$func` shows), when known. */
+  function?: string;
 }
 
 /** Inputs of {@link DwarfVariableResolver}. */
@@ -98,7 +101,9 @@ export class DwarfVariableResolver implements VariableResolver {
   }
 
   resolve(name: string, ctx: VariableContext): ResolvedVariable | undefined {
+    if (name === "$func") return { value: functionNameValue(this.#sites(ctx), ctx.site ?? 0) };
     const probe = this.#probe(ctx);
+    if (name === "$retval") return { value: this.#returnValue(probe) };
     const load = this.#dwarf(probe.module);
     if (!load.ok) throw new VariableError(`cannot look up '${name}': ${load.message}`);
     const own = findInModule(load.dwarf, name, probe.pc);
@@ -134,6 +139,44 @@ export class DwarfVariableResolver implements VariableResolver {
     return undefined;
   }
 
+  /** `$retval` at a return site: the function's return type, where the ABI puts it. */
+  #returnValue(probe: ProbeLocation): DValue {
+    const load = this.#dwarf(probe.module);
+    if (!load.ok) throw new VariableError(`cannot type '$retval': ${load.message}`);
+    const type = load.dwarf.returnTypeAt(probe.pc);
+    if (type === undefined) {
+      throw new VariableError(`cannot type '$retval': no DWARF function covers this address`);
+    }
+    const plan = returnValuePlan(type);
+    if ("error" in plan) throw new VariableError(`'$retval': ${plan.error}`);
+    try {
+      return valueFromPlan(plan, type, PROBE_MODULE_BIAS);
+    } catch (e) {
+      if (e instanceof ValueError) throw new VariableError(`cannot read '$retval': ${e.message}`);
+      throw e;
+    }
+  }
+
+  /** Whether `name` is a parameter, a local or a global at the site (undefined: unknown). */
+  variableKind(name: string, ctx: VariableContext): "parameter" | "local" | "global" | undefined {
+    const probe = this.#probe(ctx);
+    const load = this.#dwarf(probe.module);
+    if (!load.ok) return undefined;
+    const scope = scopeAt(load.dwarf, probe.pc);
+    if (!scope.ok) return undefined;
+    const v = scope.variables.find((x) => x.name === name);
+    if (v) return v.kind === "static-local" ? "global" : v.kind;
+    return findInModule(load.dwarf, name, probe.pc) ? "global" : undefined;
+  }
+
+  /** The out-of-line function of the site (for messages). */
+  functionName(ctx: VariableContext): string | undefined {
+    const probe = this.#probe(ctx);
+    if (probe.function) return probe.function;
+    const load = this.#dwarf(probe.module);
+    return load.ok ? load.dwarf.functionAt(probe.pc)?.name : undefined;
+  }
+
   #value(v: VariableInfo, name: string, bias: Bias): DValue {
     try {
       return valueFromPlan(v.location, v.type, bias);
@@ -159,6 +202,26 @@ export class DwarfVariableResolver implements VariableResolver {
     if (!scope.ok) return [];
     return [...scope.variables.map((v) => v.name), ...scope.globals.map((v) => v.name)];
   }
+}
+
+/**
+ * `$func` at site `site`: the index of the site's function among the block's function names,
+ * typed as an enum of those names (so every site has the same type and the name renders).
+ */
+function functionNameValue(sites: readonly ProbeLocation[], site: number): DValue {
+  const names = [...new Set(sites.map((s) => s.function ?? `0x${s.pc.toString(16)}`))];
+  const own = sites[site] ?? sites[0];
+  const index = names.indexOf(own.function ?? `0x${own.pc.toString(16)}`);
+  const type: DwarfType = {
+    kind: "enum",
+    name: "function",
+    size: 4,
+    signed: false,
+    enumerators: names.map((name, value) => ({ name, value })),
+    declaration: false,
+    dieOffset: 0,
+  };
+  return { kind: "scalar", type, expr: irConst(BigInt(index)) };
 }
 
 /** Prefers an externally visible definition among same-named globals. */
