@@ -1,6 +1,7 @@
 /**
  * `trace w_* { ... }`: on the wildcard fixture (w_one, w_two, w_three, other, cap_0..cap_299)
- * one block attaches to exactly the three w_ functions, each reading its own parameter, and a
+ * one block attaches to exactly the three w_ functions, each reading its own parameter and
+ * naming itself with `$func`, and a
  * pattern matching more functions than the cap is one line on stderr, exit 2, nothing attached.
  */
 import assert from "node:assert/strict";
@@ -15,30 +16,36 @@ import {
 
 const lines = (s: string) => s.split("\n").filter((l) => l.length > 0);
 
-e2eTest("wildcard: trace w_* prints from exactly the three w_ functions (-p)", async () => {
-  const target = await spawnTarget("wildcard", ["1000", "5"], { wait: true });
-  const gs = await startGhostscope([
-    "-p",
-    String(target.pid),
-    "--output",
-    "plain",
-    "--emit-ready-marker",
-    "READY",
-    "--max-events",
-    "30",
-    "-s",
-    'trace w_* { print "x={}", x; }',
-  ]);
-  await gs.stdout.waitFor("READY", 30_000);
-  target.go();
-  const r = await waitForExit(gs, 20_000);
-  assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /3 probes attached at w_\*/);
-  const out = lines(r.stdout).filter((l) => l !== "READY");
-  assert.equal(out.length, 30, r.stdout);
-  // Each round calls w_one(1), w_two(2), w_three(3), other(4): only 1, 2, 3 and in that order.
-  out.forEach((l, i) => assert.equal(l, `x=${(i % 3) + 1}`, `event ${i}: ${r.stdout}`));
-});
+e2eTest(
+  "wildcard: trace w_* prints from exactly the three w_ functions, $func names each (-p)",
+  async () => {
+    const target = await spawnTarget("wildcard", ["1000", "5"], { wait: true });
+    const gs = await startGhostscope([
+      "-p",
+      String(target.pid),
+      "--output",
+      "plain",
+      "--emit-ready-marker",
+      "READY",
+      "--max-events",
+      "30",
+      "-s",
+      'trace w_* { print "{} x={}", $func, x; }',
+    ]);
+    await gs.stdout.waitFor("READY", 30_000);
+    target.go();
+    const r = await waitForExit(gs, 20_000);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /3 probes attached at w_\*/);
+    const out = lines(r.stdout).filter((l) => l !== "READY");
+    assert.equal(out.length, 30, r.stdout);
+    // Each round calls w_one(1), w_two(2), w_three(3), other(4): only 1, 2, 3 and in that order.
+    const names = ["w_one", "w_two", "w_three"];
+    out.forEach((l, i) =>
+      assert.equal(l, `${names[i % 3]} x=${(i % 3) + 1}`, `event ${i}: ${r.stdout}`)
+    );
+  },
+);
 
 e2eTest("wildcard: more matches than the cap is one clear error (exit 2)", async () => {
   const r = await runGhostscope(["-t", fixture("wildcard"), "-s", 'trace cap_* { print "c"; }']);
