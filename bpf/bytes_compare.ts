@@ -57,6 +57,19 @@ export function emitBytesEqual(
   const trueL = g.label("bytes_eq");
   const endL = g.label("bytes_end");
   const failL = g.label("bytes_fail");
+  let lenSlot: number | undefined;
+  if (e.dynLength) {
+    // the length first, clamped to the buffers; a zero length reads nothing
+    lenSlot = g.frame.alloc();
+    const pos = g.label("cmp_len_pos");
+    const inCap = g.label("cmp_len_cap");
+    g.expr(e.dynLength);
+    a.jmp(JmpOp.Jne, Reg.R9, 0, failL)
+      .jmp(JmpOp.Jsgt, Reg.R0, 0, pos).mov64(Reg.R0, 0).label(pos)
+      .jmp(JmpOp.Jle, Reg.R0, n, inCap).mov64(Reg.R0, n).label(inCap)
+      .stx(Size.DW, Reg.R10, lenSlot, Reg.R0)
+      .jmp(JmpOp.Jeq, Reg.R0, 0, trueL);
+  }
   let scratchSlot: number | undefined;
   const buffers: (Buffer | undefined)[] = [];
   let half = 0;
@@ -77,7 +90,7 @@ export function emitBytesEqual(
       buf = { kind: "scratch", slot: scratchSlot, half: half++ };
     }
     buffers.push(buf);
-    readSide(g, side, buf, failL);
+    readSide(g, side, buf, failL, lenSlot);
   }
   // base registers of scratch buffers: R4 (left), R5 (right)
   const bases = [Reg.R4, Reg.R5];
@@ -96,6 +109,9 @@ export function emitBytesEqual(
     return undefined;
   };
   for (let i = 0; i < n; i++) {
+    if (lenSlot !== undefined) {
+      a.ldx(Size.DW, Reg.R3, Reg.R10, lenSlot).jmp(JmpOp.Jle, Reg.R3, i, trueL);
+    }
     const l = load(0, i, Reg.R1);
     const r = load(1, i, Reg.R2);
     if (l !== undefined && r !== undefined) {
@@ -152,6 +168,7 @@ function readSide(
   side: IrBytes & { kind: "userBytes" },
   buf: Buffer,
   failL: string,
+  lenSlot: number | undefined,
 ): void {
   const a = g.a;
   const nonNull = g.label("bytes_addr");
@@ -169,8 +186,18 @@ function readSide(
     a.ldx(Size.DW, Reg.R1, Reg.R10, buf.slot);
     if (buf.half) a.add64(Reg.R1, buf.half * (SCRATCH_SIZE / 2));
   }
-  a.mov64(Reg.R2, readSize(side))
-    .call(side.string ? BpfHelper.ProbeReadUserStr : BpfHelper.ProbeReadUser)
+  const size = readSize(side);
+  if (lenSlot !== undefined) {
+    // the run-time length, re-clamped so the verifier sees 0 <= size <= buffer at the call
+    const sized = g.label("cmp_read_len");
+    a.ldx(Size.DW, Reg.R2, Reg.R10, lenSlot)
+      .jmp(JmpOp.Jle, Reg.R2, size, sized)
+      .mov64(Reg.R2, size)
+      .label(sized);
+  } else {
+    a.mov64(Reg.R2, size);
+  }
+  a.call(side.string ? BpfHelper.ProbeReadUserStr : BpfHelper.ProbeReadUser)
     .jmp(JmpOp.Jsge, Reg.R0, 0, ok);
   g.setStatus(ValueStatus.ReadError, g.addrSlot);
   a.ja(failL).label(ok);

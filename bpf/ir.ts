@@ -78,7 +78,18 @@ export type IrExpr =
    * it is larger than the stack allows; a failed read gives status `ReadError` (`NullDeref` for
    * a NULL address).
    */
-  | { kind: "bytesEqual"; left: IrBytes; right: IrBytes; length: number; stopAtNul: boolean }
+  | {
+    kind: "bytesEqual";
+    left: IrBytes;
+    right: IrBytes;
+    length: number;
+    stopAtNul: boolean;
+    /**
+     * A run-time length, clamped to `0..length` (the buffers' size); 0 compares nothing
+     * (equal) and reads nothing.
+     */
+    dynLength?: IrExpr;
+  }
   /**
    * Keep the low `bits` of `operand`, zero- or sign-extended to 64 bits (e.g. an `int` argument
    * held in a 64-bit register).
@@ -115,7 +126,24 @@ export type IrExpr =
    */
   | { kind: "check"; cond: IrExpr; status: ValueStatus; value: IrExpr }
   /** `operand`, or 0 with status `NullDeref` when it is 0 (a pointer about to be followed). */
-  | { kind: "nonNull"; operand: IrExpr };
+  | { kind: "nonNull"; operand: IrExpr }
+  /**
+   * `operand`, but a failure inside it is contained: the value is then 0 with status Ok, and
+   * the failure (status and address) is recorded as error `id` of the enclosing `print`, which
+   * reports it in an ExprError event after its own ({@link IrExprError}).
+   */
+  | { kind: "guard"; operand: IrExpr; id: number }
+  /** 0 with the status and address recorded for error `id` (the value of an ExprError event). */
+  | { kind: "failure"; id: number };
+
+/**
+ * An ExprError event: when error `id` was recorded (a failed `if` condition, a failed built-in
+ * call inside a `print`), one event of print `printId` carrying the failure is emitted.
+ */
+export interface IrExprError {
+  id: number;
+  printId: number;
+}
 
 /**
  * One argument of a `print`, computed in registers: the record type written to the wire and how
@@ -162,9 +190,12 @@ export type IrStmt =
   /** Bind variable `id` (visible to the rest of the enclosing block and nested blocks). */
   | { kind: "let"; id: number; value: IrExpr }
   /** Emit one event with `printId` and one value record per argument. */
-  | { kind: "print"; printId: number; args: IrPrintArg[] }
-  /** Conditional; `else` may be empty (an `else if` is an `if` inside `else`). */
-  | { kind: "if"; cond: IrExpr; then: IrStmt[]; else: IrStmt[] };
+  | { kind: "print"; printId: number; args: IrPrintArg[]; errors?: IrExprError[] }
+  /**
+   * Conditional; `else` may be empty (an `else if` is an `if` inside `else`). A condition whose
+   * evaluation failed is false; with `error` the failure is reported in an ExprError event first.
+   */
+  | { kind: "if"; cond: IrExpr; then: IrStmt[]; else: IrStmt[]; error?: IrExprError };
 
 /** One `trace` block: becomes one BPF program. */
 export interface IrTrace {
@@ -182,6 +213,7 @@ export function walkExpr(e: IrExpr, f: (e: IrExpr) => void): void {
     case "unary":
     case "extend":
     case "nonNull":
+    case "guard":
       walkExpr(e.operand, f);
       break;
     case "arith":
@@ -198,6 +230,7 @@ export function walkExpr(e: IrExpr, f: (e: IrExpr) => void): void {
       walkExpr(e.value, f);
       break;
     case "bytesEqual":
+      if (e.dynLength) walkExpr(e.dynLength, f);
       for (const b of [e.left, e.right]) if (b.kind === "userBytes") walkExpr(b.addr, f);
       break;
   }

@@ -36,6 +36,7 @@ import {
   IrBuiltin,
   type IrCompareOp,
   type IrExpr,
+  type IrExprError,
   type IrMemoryArg,
   type IrPrintArg,
   type IrStmt,
@@ -170,6 +171,8 @@ class TraceCodegen {
   readonly a = new Assembler();
   readonly frame = new StackFrame(RESERVED_STACK);
   readonly vars = new Map<number, VarSlot>();
+  /** Stack slots (status, address) of the ExprError records in scope, by id. */
+  readonly errors = new Map<number, { status: number; addr: number }>();
   readonly trace: IrTrace;
   readonly opts: TraceProgramOptions;
   readonly threshold: number;
@@ -210,6 +213,8 @@ class TraceCodegen {
 
     const a = this.a;
     a.mov64(Reg.R6, Reg.R1);
+    // status registers start defined: a guard saves them whatever the context
+    if (this.#usesGuards()) a.mov64(Reg.R9, 0).mov64(Reg.R8, 0);
     const filter = this.opts.filter;
     let havePidTgid = false;
     let haveNsInfo = false;
@@ -321,12 +326,26 @@ class TraceCodegen {
           this.#let(s.id, s.value);
           declared.push(s.id);
           break;
-        case "print":
+        case "print": {
+          const errMark = this.frame.mark();
+          for (const err of s.errors ?? []) {
+            const slots = this.#errorSlots(err.id);
+            this.a.st(Size.DW, Reg.R10, slots.status, 0);
+          }
           this.#print(s.printId, s.args);
+          for (const err of s.errors ?? []) this.#reportError(err, true);
+          for (const err of s.errors ?? []) this.errors.delete(err.id);
+          this.frame.release(errMark);
           break;
-        case "if":
-          this.#if(s.cond, s.then, s.else);
+        }
+        case "if": {
+          const errMark = this.frame.mark();
+          if (s.error) this.#errorSlots(s.error.id);
+          this.#if(s.cond, s.then, s.else, s.error);
+          if (s.error) this.errors.delete(s.error.id);
+          this.frame.release(errMark);
           break;
+        }
       }
     }
     for (const id of declared) this.vars.delete(id);
@@ -355,31 +374,75 @@ class TraceCodegen {
     this.a.mov64(Reg.R9, 0).mov64(Reg.R8, 0);
   }
 
-  #if(cond: IrExpr, then: readonly IrStmt[], otherwise: readonly IrStmt[]): void {
+  #if(
+    cond: IrExpr,
+    then: readonly IrStmt[],
+    otherwise: readonly IrStmt[],
+    error?: IrExprError,
+  ): void {
     const a = this.a;
     const elseL = this.#label("else");
     const endL = this.#label("endif");
     const fallible = this.#fallible(cond);
+    // A condition whose reads failed is false (soft abort), reported first when `error` is set.
+    const failL = fallible && error ? this.#label("if_failed") : elseL;
     if (fallible) this.#resetStatus();
     if (cond.kind === "compare") {
       // Jump straight to `else` on the negated comparison, without making a 0/1 in R0: the
       // never-true path of `if $pid == 0 { ... }` is the filter, one load, one jump, the exit.
       const rhs = this.#operands(cond.left, cond.right, false);
-      // A condition whose reads failed is skipped like a false one (soft abort).
-      if (fallible) a.jmp(JmpOp.Jne, Reg.R9, 0, elseL);
+      if (fallible) a.jmp(JmpOp.Jne, Reg.R9, 0, failL);
       a.jmp(compareJump(NEGATED_COMPARE[cond.op], cond.signed), Reg.R0, rhs, elseL);
     } else {
       this.#expr(cond);
-      if (fallible) a.jmp(JmpOp.Jne, Reg.R9, 0, elseL);
+      if (fallible) a.jmp(JmpOp.Jne, Reg.R9, 0, failL);
       a.jmp(JmpOp.Jeq, Reg.R0, 0, elseL);
     }
     this.#block(then);
-    if (otherwise.length > 0) a.ja(endL);
-    a.label(elseL);
-    if (otherwise.length > 0) {
-      this.#block(otherwise);
-      a.label(endL);
+    const tail = otherwise.length > 0 || failL !== elseL;
+    if (tail) a.ja(endL);
+    if (failL !== elseL && error) {
+      const slots = this.#errorSlots(error.id);
+      a.label(failL)
+        .stx(Size.DW, Reg.R10, slots.status, Reg.R9)
+        .stx(Size.DW, Reg.R10, slots.addr, Reg.R8);
+      this.#reportError(error, false);
     }
+    a.label(elseL);
+    if (otherwise.length > 0) this.#block(otherwise);
+    if (tail) a.label(endL);
+  }
+
+  /** The stack slots of error `id` (allocated on first use, in the current frame scope). */
+  #errorSlots(id: number): { status: number; addr: number } {
+    let slots = this.errors.get(id);
+    if (!slots) {
+      slots = { status: this.frame.alloc(), addr: this.frame.alloc() };
+      this.errors.set(id, slots);
+    }
+    return slots;
+  }
+
+  /** Emits the ExprError event of `err` (`recorded`: only when its status slot is set). */
+  #reportError(err: IrExprError, recorded: boolean): void {
+    const skip = this.#label("no_error");
+    if (recorded) {
+      const slots = this.#errorSlots(err.id);
+      this.a.ldx(Size.DW, Reg.R1, Reg.R10, slots.status).jmp(JmpOp.Jeq, Reg.R1, 0, skip);
+    }
+    this.#print(err.printId, [{ type: ValueType.I64, expr: { kind: "failure", id: err.id } }]);
+    if (recorded) this.a.label(skip);
+  }
+
+  /** True when some expression of the body contains a `guard`. */
+  #usesGuards(): boolean {
+    let found = false;
+    walkStmts(this.trace.body, {
+      expr: (e) => {
+        if (e.kind === "guard") found = true;
+      },
+    });
+    return found;
   }
 
   #print(printId: number, args: readonly IrPrintArg[]): void {
@@ -578,18 +641,32 @@ class TraceCodegen {
 
   // ------------------------------------------------------------------ expressions
 
-  /** True if evaluating `e` can produce a non-Ok status. */
+  /** True if evaluating `e` can produce a non-Ok status (a `guard` contains its failures). */
   #fallible(e: IrExpr): boolean {
-    let f = false;
-    walkExpr(e, (x) => {
-      if (
-        x.kind === "read" || x.kind === "unavailable" || x.kind === "check" ||
-        x.kind === "nonNull" ||
-        (x.kind === "bytesEqual" && (x.left.kind === "userBytes" || x.right.kind === "userBytes"))
-      ) f = true;
-      else if (x.kind === "var" && this.vars.get(x.id)?.statusSlot !== undefined) f = true;
-    });
-    return f;
+    switch (e.kind) {
+      case "read":
+      case "unavailable":
+      case "check":
+      case "nonNull":
+      case "failure":
+        return true;
+      case "guard":
+        return false;
+      case "var":
+        return this.vars.get(e.id)?.statusSlot !== undefined;
+      case "bytesEqual":
+        return e.left.kind === "userBytes" || e.right.kind === "userBytes" ||
+          (e.dynLength !== undefined && this.#fallible(e.dynLength));
+      case "unary":
+      case "extend":
+        return this.#fallible(e.operand);
+      case "arith":
+      case "compare":
+      case "logical":
+        return this.#fallible(e.left) || this.#fallible(e.right);
+      default:
+        return false;
+    }
   }
 
   /** Can be loaded into any register without a helper call or scratch registers. */
@@ -745,6 +822,15 @@ class TraceCodegen {
         a.label(ok);
         return;
       }
+      case "guard":
+        return this.#guard(e.operand, e.id);
+      case "failure": {
+        const slots = this.#errorSlots(e.id);
+        a.ldx(Size.DW, Reg.R1, Reg.R10, slots.status);
+        this.#setStatus(Reg.R1, slots.addr);
+        a.mov64(Reg.R0, 0);
+        return;
+      }
       case "bytesEqual":
         emitBytesEqual(e, {
           a,
@@ -768,6 +854,30 @@ class TraceCodegen {
         return;
       }
     }
+  }
+
+  /**
+   * R0 = `operand`; a failure inside it is recorded in error `id`'s slots and gives 0 with the
+   * outer status (R9 / R8) unchanged.
+   */
+  #guard(operand: IrExpr, id: number): void {
+    const a = this.a;
+    const slots = this.#errorSlots(id);
+    const mark = this.frame.mark();
+    const s9 = this.frame.alloc();
+    const s8 = this.frame.alloc();
+    const ok = this.#label("guard_ok");
+    a.stx(Size.DW, Reg.R10, s9, Reg.R9).stx(Size.DW, Reg.R10, s8, Reg.R8);
+    this.#resetStatus();
+    this.#expr(operand);
+    a.jmp(JmpOp.Jeq, Reg.R9, 0, ok)
+      .stx(Size.DW, Reg.R10, slots.status, Reg.R9)
+      .stx(Size.DW, Reg.R10, slots.addr, Reg.R8)
+      .mov64(Reg.R0, 0)
+      .label(ok)
+      .ldx(Size.DW, Reg.R9, Reg.R10, s9)
+      .ldx(Size.DW, Reg.R8, Reg.R10, s8);
+    this.frame.release(mark);
   }
 
   /**

@@ -154,8 +154,8 @@ Deno.test("a function with several probe addresses compiles in one resolve pass"
   assert.deepEqual(calls.filter((c) => c.endsWith("@0")), ["count@0", "pair@0"]);
   assert.equal(calls.filter((c) => c.endsWith("@1")).length, 2);
   assert.equal(c.traces[0].programs.length, 3);
-  // one print table for every site
-  assert.equal(c.prints.length, 2);
+  // one print table for every site: the two prints and the ExprError event of the condition
+  assert.deepEqual(c.prints.map((p) => p.kind ?? "print"), ["print", "exprError", "print"]);
 });
 
 Deno.test("registry: constant folding, lowering of a call that reads memory", () => {
@@ -180,7 +180,10 @@ Deno.test("registry: constant folding, lowering of a call that reads memory", ()
     ...OPTS,
     resolveVariable: movingResolver(1, []),
   });
-  const e = firstPrintExpr(c.traces[0].ir.body);
+  const guard = firstPrintExpr(c.traces[0].ir.body);
+  // inside a print, a failure of the call gives false and an ExprError event
+  assert.ok(guard.kind === "guard");
+  const e = guard.operand;
   assert.ok(e.kind === "bytesEqual" && e.length === 2);
   assert.ok(e.left.kind === "userBytes" && e.left.string);
   assert.ok(e.right.kind === "constBytes");
@@ -228,4 +231,64 @@ Deno.test("parser: calls and C operator precedence", () => {
   assert.ok(add.left.kind === "call" && add.left.name === "f" && add.left.args.length === 3);
   const empty = parseScript("trace f { print g(); }").traces[0].body.stmts[0];
   assert.ok(empty.kind === "print" && empty.expr.kind === "call" && empty.expr.args.length === 0);
+});
+
+Deno.test("parser: bitwise operators sit between equality and logical ones, shifts below +", () => {
+  const e = (src: string) => {
+    const s = parseScript(`trace f { print ${src}; }`).traces[0].body.stmts[0];
+    assert.ok(s.kind === "print");
+    return s.expr;
+  };
+  // a | b ^ c & d == e  =>  a | (b ^ (c & (d == e)))
+  const or = e("a | b ^ c & d == e");
+  assert.ok(or.kind === "binary" && or.op === "|");
+  assert.ok(or.right.kind === "binary" && or.right.op === "^");
+  assert.ok(or.right.right.kind === "binary" && or.right.right.op === "&");
+  assert.ok(or.right.right.right.kind === "binary" && or.right.right.right.op === "==");
+  // 1 + 2 << 3 < 4  =>  ((1 + 2) << 3) < 4
+  const lt = e("1 + 2 << 3 < 4");
+  assert.ok(lt.kind === "binary" && lt.op === "<");
+  assert.ok(lt.left.kind === "binary" && lt.left.op === "<<");
+  assert.ok(lt.left.left.kind === "binary" && lt.left.left.op === "+");
+  // a && b | c  =>  a && (b | c); ~ is unary
+  const and = e("a && b | ~c");
+  assert.ok(and.kind === "binary" && and.op === "&&");
+  assert.ok(and.right.kind === "binary" && and.right.op === "|");
+  assert.ok(and.right.right.kind === "unary" && and.right.right.op === "~");
+});
+
+Deno.test("resolve: shifts take the left operand's C type, bitwise ops the usual conversions", () => {
+  const { resolved } = resolve(
+    "trace f { print count << 1; print count & 0xffffffffff; print 1 << 40; print ~count; }",
+    movingResolver(1, []),
+  );
+  const exprs = resolved.traces[0].body.map((s) => {
+    assert.ok(s.kind === "print" && s.args[0].kind === "scalar");
+    return s.args[0].expr;
+  });
+  // int << 1 is an int (32-bit wrap), int & long literal is a long
+  assert.ok(exprs[0].kind === "arith" && exprs[0].op === "shl" && exprs[0].cint?.bits === 32);
+  assert.ok(exprs[1].kind === "arith" && exprs[1].op === "and" && exprs[1].cint?.bits === 64);
+  // script integers are 64-bit
+  assert.ok(exprs[2].kind === "arith" && exprs[2].cint === undefined && exprs[2].type === "i64");
+  assert.ok(exprs[3].kind === "unary" && exprs[3].op === "bitnot" && exprs[3].cint?.bits === 32);
+});
+
+Deno.test("lower: ExprError records for failing conditions and built-ins inside prints", () => {
+  const c = compileScript(
+    'trace f { if count > 1 { print "a"; } if 1 < 2 { print "b"; } print "{}", starts_with(name, "x"); }',
+    { ...OPTS, resolveVariable: movingResolver(1, []) },
+  );
+  const [first, second, third] = c.traces[0].ir.body;
+  assert.ok(first.kind === "if" && first.error !== undefined);
+  assert.equal(c.prints[first.error.printId].kind, "exprError");
+  assert.equal(c.prints[first.error.printId].text, "count > 1");
+  // a condition that cannot fail has none
+  assert.ok(second.kind === "if" && second.error === undefined);
+  assert.ok(third.kind === "print" && third.errors?.length === 1);
+  const err = c.prints[third.errors[0].printId];
+  assert.equal(err.text, 'starts_with(name, "x")');
+  assert.deepEqual(err.format.literals, ['ExprError: starts_with(name, "x") ', ""]);
+  assert.ok(third.args[0].kind !== "memory" && third.args[0].expr.kind === "guard");
+  assert.notEqual(first.error.id, third.errors[0].id);
 });

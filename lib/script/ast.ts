@@ -32,10 +32,15 @@ export type BinaryOp =
   | ">"
   | ">="
   | "&&"
-  | "||";
+  | "||"
+  | "&"
+  | "|"
+  | "^"
+  | "<<"
+  | ">>";
 
 /** Unary operators, by source spelling. */
-export type UnaryOp = "-" | "!";
+export type UnaryOp = "-" | "!" | "~";
 
 /** An expression. */
 export type Expr =

@@ -111,10 +111,11 @@ export function builtinVariable(name: string): BuiltinVariable | undefined {
  * - `int`: a script or program integer (`n` of `strncmp`);
  * - `intLiteral`: an integer known at compile time (a literal or a constant expression);
  * - `string`: a string literal;
- * - `memory`: bytes to compare: a program pointer or array (or an alias of one, `&x`), a string
- *   literal, or a constant byte string (`hex("..")`).
+ * - `memory`: bytes to compare: a program pointer or array (or an alias of one, `&x`), or a
+ *   constant byte string (`hex("..")`);
+ * - `text`: like `memory`, a string literal too.
  */
-export type ArgRole = "int" | "intLiteral" | "string" | "memory" | "parameter";
+export type ArgRole = "int" | "intLiteral" | "string" | "memory" | "text" | "parameter";
 
 /** One parameter of a function. */
 export interface Param {
@@ -128,6 +129,8 @@ export interface Param {
 export type ResolvedArg =
   /** An integer; `constant` when known at compile time. */
   | { role: "int"; constant?: bigint }
+  /** A left-out optional argument. */
+  | { role: "absent" }
   /** A string literal. */
   | { role: "string"; value: string }
   /** Constant bytes (a string literal used as memory, `hex(..)`). */
@@ -138,6 +141,7 @@ export type ResolvedArg =
 /** An argument as the lowering gets it (bound to a probe site). */
 export type BoundArg =
   | { role: "int"; expr: IrExpr; constant?: bigint }
+  | { role: "absent" }
   | { role: "string"; value: string }
   | { role: "bytes"; bytes: Uint8Array; fromString: boolean }
   | { role: "memory"; addr: IrExpr; size?: number; what: string };
@@ -260,8 +264,8 @@ export const FUNCTIONS: readonly BuiltinFunction[] = [
     usage: "strncmp(a, b, n)",
     summary: "true when a and b agree on their first n bytes (one of them a string literal)",
     params: [
-      { name: "a", role: "memory" },
-      { name: "b", role: "memory" },
+      { name: "a", role: "text" },
+      { name: "b", role: "text" },
       { name: "n", role: "intLiteral" },
     ],
     result: "bool",
@@ -288,7 +292,7 @@ export const FUNCTIONS: readonly BuiltinFunction[] = [
     name: "starts_with",
     usage: "starts_with(a, b)",
     summary: "true when a begins with b (one of them a string literal)",
-    params: [{ name: "a", role: "memory" }, { name: "b", role: "memory" }],
+    params: [{ name: "a", role: "text" }, { name: "b", role: "text" }],
     result: "bool",
     check(args) {
       needsOneString(args, "starts_with");
@@ -305,7 +309,197 @@ export const FUNCTIONS: readonly BuiltinFunction[] = [
       return prefixEqual(args[0], args[1], n);
     },
   },
+  {
+    name: "hex",
+    usage: 'hex("50 4F")',
+    summary: "constant bytes written as hex digit pairs (spaces allowed), for memcmp",
+    params: [{ name: "digits", role: "string" }],
+    result: "bytes",
+    check(args) {
+      parseHex(args[0].role === "string" ? args[0].value : "");
+    },
+    fold(args) {
+      return { kind: "bytes", bytes: parseHex(args[0].role === "string" ? args[0].value : "") };
+    },
+    lower() {
+      throw new CallError("internal: hex(..) is always folded");
+    },
+  },
+  {
+    name: "memcmp",
+    usage: "memcmp(a, b, n)",
+    summary: "true when the first n bytes at a and b are equal (n may be left out next to hex)",
+    params: [
+      { name: "a", role: "memory" },
+      { name: "b", role: "memory" },
+      { name: "n", role: "int", optional: true },
+    ],
+    result: "bool",
+    check(args) {
+      const sizes = hexSizes(args);
+      const n = args[2];
+      if (n.role === "absent") {
+        if (sizes.length === 0) {
+          throw new CallError(
+            'memcmp needs a length (memcmp(a, b, n)) unless one side is hex("..")',
+            2,
+          );
+        }
+        if (sizes.length === 2 && sizes[0] !== sizes[1]) {
+          throw new CallError(
+            `memcmp: the hex sides have different sizes (${sizes[0]} and ${sizes[1]} bytes)`,
+            1,
+          );
+        }
+        return;
+      }
+      const k = intConstant(n);
+      if (k === undefined) return;
+      const v = BigInt.asIntN(64, k);
+      if (v < 0n) throw new CallError(`memcmp: the length must not be negative (got ${v})`, 2);
+      const small = Math.min(...sizes);
+      if (sizes.length > 0 && v > BigInt(small)) {
+        throw new CallError(
+          `memcmp: length ${v} is larger than the ${small} bytes of hex(..)`,
+          2,
+        );
+      }
+      if (v > BigInt(MAX_MEMCMP_BYTES)) {
+        throw new CallError(
+          `memcmp: length ${v} is over the limit of ${MAX_MEMCMP_BYTES} bytes`,
+          2,
+        );
+      }
+    },
+    fold(args) {
+      const a = constBytesOf(args[0]);
+      const b = constBytesOf(args[1]);
+      if (!a || !b) {
+        if (intConstant(args[2]) === 0n) return { kind: "int", value: 1n };
+        return undefined;
+      }
+      const k = intConstant(args[2]);
+      if (args[2].role !== "absent" && k === undefined) return undefined;
+      const n = k === undefined ? a.length : Number(k);
+      return { kind: "int", value: sameBytes(a, b, n) ? 1n : 0n };
+    },
+    lower(args) {
+      const sizes = hexSizes(args);
+      const n = args[2];
+      const k = intConstant(n);
+      if (n.role === "absent" || k !== undefined) {
+        const len = k === undefined ? Math.min(...sizes) : Number(k);
+        if (len === 0) return { kind: "const", value: 1n };
+        return {
+          kind: "bytesEqual",
+          left: side(args[0], len, false),
+          right: side(args[1], len, false),
+          length: len,
+          stopAtNul: false,
+        };
+      }
+      // a run-time length: clamped to 0..the hex size, or the compare cap
+      const cap = sizes.length ? Math.min(...sizes) : MEMCMP_DYNAMIC_CAP;
+      if (cap === 0) return { kind: "const", value: 1n };
+      return {
+        kind: "bytesEqual",
+        left: side(args[0], cap, false),
+        right: side(args[1], cap, false),
+        length: cap,
+        stopAtNul: false,
+        dynLength: n.role === "int" ? n.expr : undefined,
+      };
+    },
+  },
 ];
+
+/**
+ * `s == "lit"` / `"lit" == s` for a `char *` or `char[N]` `s` (not callable by name; the
+ * resolver lowers `==` / `!=` with a string literal to it): strict NUL semantics, `s` must hold
+ * exactly the literal followed by a NUL. A `char *` is read with `bpf_probe_read_user_str`
+ * (up to L + 1 bytes), a `char[N]` with `bpf_probe_read_user` of L + 1 bytes (never equal when
+ * L + 1 > N).
+ */
+export const STRING_EQUALS: BuiltinFunction = {
+  name: "==",
+  usage: 's == "literal"',
+  summary: "a C string equal to a literal (strict NUL)",
+  params: [{ name: "s", role: "text" }, { name: "literal", role: "text" }],
+  result: "bool",
+  fold(args) {
+    const a = constBytesOf(args[0]);
+    const b = constBytesOf(args[1]);
+    if (a && b) {
+      return { kind: "int", value: sameBytes(a, b, Math.max(a.length, b.length)) ? 1n : 0n };
+    }
+    const lit = a ?? b;
+    const mem = a ? args[1] : args[0];
+    if (lit && mem.role === "memory" && mem.size !== undefined && lit.length + 1 > mem.size) {
+      return { kind: "int", value: 0n };
+    }
+    return undefined;
+  },
+  lower(args) {
+    const litFirst = constBytesOf(args[0]) !== undefined;
+    const mem = litFirst ? args[1] : args[0];
+    const lit = constBytesOf(litFirst ? args[0] : args[1])!;
+    if (mem.role !== "memory") throw new CallError("internal: == needs memory");
+    const n = Math.min(lit.length + 1, STRING_COMPARE_CAP);
+    const withNul = new Uint8Array(n);
+    withNul.set(lit.slice(0, n - 1));
+    const user: IrBytes = {
+      kind: "userBytes",
+      addr: mem.addr,
+      size: n,
+      string: mem.size === undefined,
+    };
+    const constant: IrBytes = { kind: "constBytes", bytes: withNul };
+    return {
+      kind: "bytesEqual",
+      left: litFirst ? constant : user,
+      right: litFirst ? user : constant,
+      length: n,
+      stopAtNul: false,
+    };
+  },
+};
+
+/** Most bytes `memcmp` compares with a constant length. */
+export const MAX_MEMCMP_BYTES = 1024;
+/** Most bytes `memcmp` compares with a length known only at run time. */
+export const MEMCMP_DYNAMIC_CAP = 64;
+
+/** Sizes of the constant (hex) sides of a call. */
+function hexSizes(args: readonly (ResolvedArg | BoundArg)[]): number[] {
+  const out: number[] = [];
+  for (const a of args.slice(0, 2)) {
+    const c = constBytesOf(a);
+    if (c) out.push(c.length);
+  }
+  return out;
+}
+
+/** The bytes of `hex("..")`'s digits: pairs of hex digits, spaces between them allowed. */
+export function parseHex(text: string): Uint8Array {
+  const bad = /[^0-9a-fA-F ]/.exec(text);
+  if (bad) {
+    const c = bad[0] === "\t" ? "a tab" : `'${bad[0]}'`;
+    throw new CallError(
+      `hex: ${c} is not a hex digit (only 0-9, a-f, A-F and spaces)`,
+      0,
+    );
+  }
+  const digits = text.replace(/ /g, "");
+  if (digits.length % 2 !== 0) {
+    throw new CallError(
+      `hex: odd number of hex digits (${digits.length}); each byte takes two`,
+      0,
+    );
+  }
+  const out = new Uint8Array(digits.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(digits.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
 
 /** The function named `name`, or undefined. */
 export function builtinFunction(name: string): BuiltinFunction | undefined {

@@ -33,6 +33,8 @@ export const KEYWORDS: ReadonlySet<string> = new Set([
 /** Operators and delimiters, longest first. */
 const PUNCT = [
   "->",
+  "<<",
+  ">>",
   "==",
   "!=",
   "<=",
@@ -58,6 +60,9 @@ const PUNCT = [
   "[",
   "]",
   "&",
+  "|",
+  "^",
+  "~",
   "|",
   ":",
 ];

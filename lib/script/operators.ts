@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { IrArithOp, IrCompareOp, IrLogicalOp } from "../../bpf/ir.ts";
+import type { IrArithOp, IrCompareOp, IrLogicalOp, IrUnaryOp } from "../../bpf/ir.ts";
 
 /** What a binary operator computes, with its IR name. */
 export type BinaryOperator =
@@ -34,12 +34,17 @@ export const BINARY_OPERATORS: ReadonlyMap<string, BinaryOperatorInfo> = new Map
   [
     { spelling: "||", operator: { kind: "logical", op: "or" }, precedence: 1 } as const,
     { spelling: "&&", operator: { kind: "logical", op: "and" }, precedence: 2 } as const,
+    arith("|", "or", 3),
+    arith("^", "xor", 4),
+    arith("&", "and", 5),
     compare("==", "eq", 6),
     compare("!=", "ne", 6),
     compare("<", "lt", 7),
     compare("<=", "le", 7),
     compare(">", "gt", 7),
     compare(">=", "ge", 7),
+    arith("<<", "shl", 8),
+    arith(">>", "shr", 8),
     arith("+", "add", 9),
     arith("-", "sub", 9),
     arith("*", "mul", 10),
@@ -51,10 +56,11 @@ export const BINARY_OPERATORS: ReadonlyMap<string, BinaryOperatorInfo> = new Map
 /** Source spelling of a binary operator. */
 export type BinaryOp = string;
 
-/** Unary operators: `-x` (`neg`), `!x` (`not`). */
-export const UNARY_OPERATORS: ReadonlyMap<string, "neg" | "not"> = new Map([
+/** Unary operators: `-x` (`neg`), `!x` (`not`), `~x` (`bitnot`). */
+export const UNARY_OPERATORS: ReadonlyMap<string, IrUnaryOp> = new Map([
   ["-", "neg"],
   ["!", "not"],
+  ["~", "bitnot"],
 ]);
 
 /** The lowest and highest precedence levels in use (for precedence climbing). */

@@ -8,8 +8,9 @@
  * stmt      := 'print' STRING (',' expr)* ';' | 'print' expr ';' | 'let' IDENT '=' expr ';'
  *            | 'if' expr block ('else' (if | block))?
  * expr      := binary operators by C precedence (operators.ts), lowest first:
- *              '||' < '&&' < '==' '!=' < '<' '<=' '>' '>=' < '+' '-' < '*' '/' '%'
- * unary     := ('-'|'!'|'*'|'&') unary | postfix
+ *              '||' < '&&' < '|' < '^' < '&' < '==' '!=' < '<' '<=' '>' '>=' < '<<' '>>'
+ *              < '+' '-' < '*' '/' '%'
+ * unary     := ('-'|'!'|'~'|'*'|'&') unary | postfix
  * postfix   := primary ('.' IDENT | '->' IDENT | '[' expr ']')*
  * primary   := INT | 'true' | 'false' | STRING | BUILTIN | IDENT '(' args? ')' | IDENT
  *            | '(' expr ')'
@@ -309,12 +310,12 @@ class Parser {
   }
 
   #unary(): Expr {
-    if (this.#is("-") || this.#is("!")) {
+    if (this.#is("-") || this.#is("!") || this.#is("~")) {
       const op = this.#next();
       const operand = this.#unary();
       return {
         kind: "unary",
-        op: op.text as "-" | "!",
+        op: op.text as "-" | "!" | "~",
         operand,
         span: span(op.span, operand.span),
       };

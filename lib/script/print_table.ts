@@ -18,4 +18,10 @@ export interface PrintInfo {
   views: (ValueView | undefined)[];
   /** The statement's source text (for debugging and JSON output). */
   text: string;
+  /**
+   * `exprError`: not a print of the script but the ExprError event of a failed `if` condition
+   * or a failed built-in call inside a print (`text` is the expression; one value, carrying the
+   * failure's status and address).
+   */
+  kind?: "exprError";
 }

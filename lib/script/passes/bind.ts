@@ -133,6 +133,7 @@ class SiteBinder {
             then: this.stmts(s.then),
             else: this.stmts(s.else),
             span: s.span,
+            errorPrintId: s.errorPrintId,
           });
           break;
       }
@@ -249,6 +250,7 @@ class SiteBinder {
           args: e.args.map((a) => this.#callArg(a)),
           type: e.type,
           span: e.span,
+          errorPrintId: e.errorPrintId,
         };
     }
   }
@@ -262,6 +264,7 @@ class SiteBinder {
       }
       case "string":
       case "bytes":
+      case "absent":
         return a.info as BoundArg;
       case "memory": {
         const d = this.value(a.value);

@@ -11,6 +11,7 @@ import type {
   IrExpr,
   IrLogicalOp,
   IrPrintArg,
+  IrUnaryOp,
 } from "../../../bpf/ir.ts";
 import type { TraceTarget } from "../ast.ts";
 import type { BoundArg, BuiltinFunction } from "../builtins.ts";
@@ -28,7 +29,7 @@ export type BScalar =
   | { kind: "external"; expr: IrExpr; type: ScriptType; span: Span; cint?: CInt }
   | {
     kind: "unary";
-    op: "neg" | "not";
+    op: IrUnaryOp;
     operand: BScalar;
     type: ScriptType;
     span: Span;
@@ -57,7 +58,14 @@ export type BScalar =
   }
   | { kind: "logical"; op: IrLogicalOp; left: BScalar; right: BScalar; type: "bool"; span: Span }
   /** A built-in function with its arguments at this site. */
-  | { kind: "call"; fn: BuiltinFunction; args: BoundArg[]; type: ScriptType; span: Span };
+  | {
+    kind: "call";
+    fn: BuiltinFunction;
+    args: BoundArg[];
+    type: ScriptType;
+    span: Span;
+    errorPrintId?: number;
+  };
 
 /** One argument of a bound print. */
 export type BPrintArg =
@@ -69,7 +77,14 @@ export type BPrintArg =
 export type BStmt =
   | { kind: "let"; id: number; value: BScalar; span: Span }
   | { kind: "print"; printId: number; args: BPrintArg[]; span: Span }
-  | { kind: "if"; cond: BScalar; then: BStmt[]; else: BStmt[]; span: Span };
+  | {
+    kind: "if";
+    cond: BScalar;
+    then: BStmt[];
+    else: BStmt[];
+    span: Span;
+    errorPrintId?: number;
+  };
 
 /** A trace block bound to one probe site. */
 export interface BoundTrace {

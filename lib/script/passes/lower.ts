@@ -5,7 +5,13 @@
  * @module
  */
 
-import { type IrExpr, type IrStmt, type IrTrace, walkStmts } from "../../../bpf/ir.ts";
+import {
+  type IrExpr,
+  type IrExprError,
+  type IrStmt,
+  type IrTrace,
+  walkStmts,
+} from "../../../bpf/ir.ts";
 import { wireType } from "../types.ts";
 import type { BoundTrace, BScalar, BStmt } from "./bound.ts";
 
@@ -20,8 +26,15 @@ export function lowerTrace(t: BoundTrace): IrTrace {
   return {
     traceId: t.traceId,
     name: programName(t.traceId, t.targetText),
-    body: lowerStmts(t.body),
+    body: lowerStmts(t.body, { nextError: 0 }),
   };
+}
+
+/** State of one block's lowering: ids of its ExprError records. */
+interface LowerState {
+  nextError: number;
+  /** The ExprErrors of the print being lowered (guards add theirs). */
+  errors?: IrExprError[];
 }
 
 /** True when the program rebases addresses of the probed module (needs the probe address). */
@@ -36,37 +49,51 @@ export function usesModuleBias(ir: IrTrace): boolean {
 }
 
 /** Lower bound statements to IR. */
-export function lowerStmts(body: readonly BStmt[]): IrStmt[] {
+export function lowerStmts(
+  body: readonly BStmt[],
+  state: LowerState = { nextError: 0 },
+): IrStmt[] {
   const out: IrStmt[] = [];
   for (const s of body) {
     switch (s.kind) {
       case "let":
         out.push({ kind: "let", id: s.id, value: lowerExpr(s.value) });
         break;
-      case "print":
+      case "print": {
+        const errors: IrExprError[] = [];
+        const inner: LowerState = { nextError: state.nextError, errors };
+        const args = s.args.map((a) =>
+          a.kind === "ir" ? a.arg : { type: wireType(a.expr.type), expr: lowerExpr(a.expr, inner) }
+        );
+        state.nextError = inner.nextError;
         out.push({
           kind: "print",
           printId: s.printId,
-          args: s.args.map((a) =>
-            a.kind === "ir" ? a.arg : { type: wireType(a.expr.type), expr: lowerExpr(a.expr) }
-          ),
+          args,
+          ...(errors.length ? { errors } : {}),
         });
         break;
-      case "if":
+      }
+      case "if": {
+        const error = s.errorPrintId !== undefined
+          ? { id: state.nextError++, printId: s.errorPrintId }
+          : undefined;
         out.push({
           kind: "if",
           cond: lowerExpr(s.cond),
-          then: lowerStmts(s.then),
-          else: lowerStmts(s.else),
+          then: lowerStmts(s.then, state),
+          else: lowerStmts(s.else, state),
+          ...(error ? { error } : {}),
         });
         break;
+      }
     }
   }
   return out;
 }
 
-/** Lower a bound (scalar) expression to IR. */
-export function lowerExpr(e: BScalar): IrExpr {
+/** Lower a bound (scalar) expression to IR; inside a print, failing calls get guards. */
+export function lowerExpr(e: BScalar, state?: LowerState): IrExpr {
   switch (e.kind) {
     case "const":
       return { kind: "const", value: e.value };
@@ -77,11 +104,13 @@ export function lowerExpr(e: BScalar): IrExpr {
     case "external":
       return e.expr;
     case "unary": {
-      const operand = lowerExpr(e.operand);
+      const operand = lowerExpr(e.operand, state);
       if (operand.kind === "const") {
-        // fold `-5` and `!0` so literals cost one instruction
+        // fold `-5`, `~0` and `!0` so literals cost one instruction
         const v = e.op === "neg"
           ? BigInt.asUintN(64, -operand.value)
+          : e.op === "bitnot"
+          ? BigInt.asUintN(64, ~operand.value)
           : operand.value === 0n
           ? 1n
           : 0n;
@@ -90,27 +119,37 @@ export function lowerExpr(e: BScalar): IrExpr {
       return wrap32({ kind: "unary", op: e.op, operand }, e);
     }
     case "convert":
-      return convert(lowerExpr(e.operand), e);
+      return convert(lowerExpr(e.operand, state), e);
     case "arith":
       return wrap32({
         kind: "arith",
         op: e.op,
         signed: e.signed,
-        left: lowerExpr(e.left),
-        right: lowerExpr(e.right),
+        left: lowerExpr(e.left, state),
+        right: lowerExpr(e.right, state),
       }, e);
     case "compare":
       return {
         kind: "compare",
         op: e.op,
         signed: e.signed,
-        left: lowerExpr(e.left),
-        right: lowerExpr(e.right),
+        left: lowerExpr(e.left, state),
+        right: lowerExpr(e.right, state),
       };
     case "logical":
-      return { kind: "logical", op: e.op, left: lowerExpr(e.left), right: lowerExpr(e.right) };
-    case "call":
-      return e.fn.lower(e.args);
+      return {
+        kind: "logical",
+        op: e.op,
+        left: lowerExpr(e.left, state),
+        right: lowerExpr(e.right, state),
+      };
+    case "call": {
+      const value = e.fn.lower(e.args);
+      if (e.errorPrintId === undefined || !state?.errors || value.kind === "const") return value;
+      const id = state.nextError++;
+      state.errors.push({ id, printId: e.errorPrintId });
+      return { kind: "guard", operand: value, id };
+    }
   }
 }
 

@@ -31,6 +31,7 @@ import {
   ENTRY_VAR_BASE,
   FUNCTIONS,
   type ResolvedArg,
+  STRING_EQUALS,
   stringBytes,
   VARIABLES,
 } from "../builtins.ts";
@@ -60,10 +61,12 @@ import {
   deref,
   type DValue,
   index as indexValue,
+  isStringElement,
   member as memberValue,
   pointerAdd,
   pointerDiff,
   toScalar,
+  typeText,
   ValueError,
 } from "../variables/values.ts";
 import { MAX_ENTRY_CAPTURES } from "../../../bpf/return_pairing.ts";
@@ -99,8 +102,15 @@ interface PValue {
   span: Span;
 }
 
-/** A resolved expression: a scalar, a program value, or a string literal (where allowed). */
-type RExpr = RScalar | PValue | { kind: "string"; value: string; span: Span };
+/**
+ * A resolved expression: a scalar, a program value, or (where a function takes them) a string
+ * literal or constant bytes (`hex("..")`).
+ */
+type RExpr =
+  | RScalar
+  | PValue
+  | { kind: "string"; value: string; span: Span }
+  | { kind: "bytes"; bytes: Uint8Array; span: Span; text: string };
 
 /** A `let` binding in scope. */
 interface Binding {
@@ -305,9 +315,10 @@ class TraceResolver {
         return this.#printf(s);
       case "if": {
         const cond = this.#scalarExpr(s.cond);
+        const errorPrintId = mayFail(cond) ? this.#exprErrorPrint(s.cond.span) : undefined;
         const then = this.#block(s.then);
         const otherwise = s.otherwise ? this.#block(s.otherwise) : [];
-        return { kind: "if", cond, then, else: otherwise, span: s.span };
+        return { kind: "if", cond, then, else: otherwise, span: s.span, errorPrintId };
       }
     }
   }
@@ -328,6 +339,7 @@ class TraceResolver {
     }
     const scope = this.scopes[this.scopes.length - 1];
     if (value.kind === "string") throw this.#stringMisuse(value.span);
+    if (value.kind === "bytes") throw this.#bytesMisuse(value);
     if (value.kind === "program") {
       // A number (or pointer) is computed once and keeps its C type; anything else (a struct,
       // an array, a float) names the object.
@@ -427,6 +439,7 @@ class TraceResolver {
     length?: RLength,
   ): RPrintArg & { view?: ValueView; wire: ValueType } {
     if (c.kind === "string") throw this.#stringMisuse(c.span);
+    if (c.kind === "bytes") throw this.#bytesMisuse(c);
     if (c.kind === "program") {
       try {
         // planned at the first site for the record type and view; the bind pass plans each site
@@ -461,6 +474,40 @@ class TraceResolver {
     return { kind: "scalar", expr: c, wire: wireType(c.type) };
   }
 
+  /** A print table entry for the ExprError event of the expression at `span`. */
+  #exprErrorPrint(span: Span): number {
+    const text = this.#text(span);
+    const printId = this.prints.length;
+    this.prints.push({
+      printId,
+      traceId: this.traceId,
+      format: parseFormat(`ExprError: ${text.replace(/[{}]/g, (c) => c + c)} {}`),
+      argTypes: [ValueType.I64],
+      views: [undefined],
+      text,
+      kind: "exprError",
+    });
+    return printId;
+  }
+
+  /** Gives every built-in call inside a print argument its ExprError event. */
+  #guardCalls(e: RScalar): void {
+    switch (e.kind) {
+      case "call":
+        e.errorPrintId = this.#exprErrorPrint(e.span);
+        for (const a of e.args) if (a.role === "int") this.#guardCalls(a.expr);
+        return;
+      case "unary":
+      case "convert":
+        return this.#guardCalls(e.operand);
+      case "arith":
+      case "compare":
+      case "logical":
+        this.#guardCalls(e.left);
+        return this.#guardCalls(e.right);
+    }
+  }
+
   #addPrint(
     format: CompiledFormat,
     args: (RPrintArg & { view?: ValueView; wire: ValueType })[],
@@ -475,6 +522,7 @@ class TraceResolver {
       views: args.map((a) => a.view),
       text: this.r.source.slice(span.start, span.end),
     });
+    for (const a of args) if (a.kind === "scalar") this.#guardCalls(a.expr);
     return {
       kind: "print",
       printId,
@@ -488,6 +536,7 @@ class TraceResolver {
   /** `c` as a number: program values are read / converted; errors at `c`'s span. */
   #scalar(c: RExpr): RScalar {
     if (c.kind === "string") throw this.#stringMisuse(c.span);
+    if (c.kind === "bytes") throw this.#bytesMisuse(c);
     if (c.kind !== "program") return c;
     try {
       const s = toScalar(c.first, c.text);
@@ -526,6 +575,7 @@ class TraceResolver {
     const c = this.#expr(e);
     if (c.kind === "program") return c;
     if (c.kind === "string") throw this.#stringMisuse(c.span);
+    if (c.kind === "bytes") throw this.#bytesMisuse(c);
     const text = this.#text(e.span);
     throw this.r.error(
       e.span,
@@ -538,6 +588,13 @@ class TraceResolver {
       span,
       'string literals can only be used as the format string of print (print "...", args) ' +
         "or as arguments of string functions",
+    );
+  }
+
+  #bytesMisuse(c: { span: Span; text: string }) {
+    return this.r.error(
+      c.span,
+      `'${c.text}' is a byte string: it can only be compared with memcmp(..)`,
     );
   }
 
@@ -578,7 +635,12 @@ class TraceResolver {
         const operand = this.#scalarExpr(e.operand);
         const op = UNARY_OPERATORS.get(e.op)!;
         if (op === "not") return { kind: "unary", op, operand, type: "bool", span: e.span };
-        if (operand.type === "ptr") throw this.r.error(e.span, "cannot negate a pointer");
+        if (operand.type === "ptr") {
+          throw this.r.error(
+            e.span,
+            op === "neg" ? "cannot negate a pointer" : "'~' applies to integers, not pointers",
+          );
+        }
         const from = cintOf(operand);
         const type = operand.type === "u64" ? "u64" : "i64";
         return { kind: "unary", op, operand, type, span: e.span, cint: from };
@@ -793,23 +855,31 @@ class TraceResolver {
         } ${e.args.length === 1 ? "was" : "were"} given`,
       );
     }
-    const args = e.args.map((a, i) => this.#callArg(fn, i, a));
+    const args = fn.params.map((_, i): RCallArg =>
+      i < e.args.length
+        ? this.#callArg(fn, i, e.args[i])
+        : { role: "absent", info: { role: "absent" } }
+    );
     const infos = args.map((a) => a.info);
+    let folded;
     try {
       fn.check?.(infos);
-      const folded = fn.fold?.(infos);
-      if (folded?.kind === "int") {
-        const type = fn.result === "bytes" ? "i64" : fn.result;
-        return { kind: "const", value: folded.value, type, span: e.span };
-      }
+      folded = fn.fold?.(infos);
     } catch (err) {
       if (err instanceof CallError) {
-        throw this.r.error(err.arg !== undefined ? e.args[err.arg].span : e.span, err.message);
+        const at = err.arg !== undefined ? e.args[err.arg]?.span ?? e.span : e.span;
+        throw this.r.error(at, err.message);
       }
       throw err;
     }
+    if (folded?.kind === "bytes") {
+      return { kind: "bytes", bytes: folded.bytes, span: e.span, text: this.#text(e.span) };
+    }
     if (fn.result === "bytes") {
-      throw this.r.error(e.span, `${fn.name}(...) gives bytes: use it as an argument of memcmp`);
+      throw this.r.error(e.span, `${fn.name}(..) needs constant arguments`);
+    }
+    if (folded?.kind === "int") {
+      return { kind: "const", value: folded.value, type: fn.result, span: e.span };
     }
     return { kind: "call", fn, args, type: fn.result, span: e.span };
   }
@@ -823,7 +893,7 @@ class TraceResolver {
         throw this.r.error(a.span, `${where}: only entry(x) takes a parameter name`);
       case "int":
       case "intLiteral": {
-        if (c.kind === "string") {
+        if (c.kind === "string" || c.kind === "bytes") {
           throw this.r.error(a.span, `${where} must be an integer, not a string`);
         }
         const expr = this.#integer(c, where);
@@ -838,8 +908,16 @@ class TraceResolver {
           throw this.r.error(a.span, `${where} must be a string literal`);
         }
         return { role: "string", info: { role: "string", value: c.value } };
-      case "memory": {
+      case "memory":
+      case "text": {
         if (c.kind === "string") {
+          if (param.role !== "text") {
+            throw this.r.error(
+              a.span,
+              `${where} must be a pointer, an array or hex("..") (compare strings with ` +
+                "strncmp or starts_with)",
+            );
+          }
           const info: ResolvedArg = {
             role: "bytes",
             bytes: stringBytes(c.value),
@@ -847,12 +925,18 @@ class TraceResolver {
           };
           return { role: "bytes", info };
         }
+        if (c.kind === "bytes") {
+          return { role: "bytes", info: { role: "bytes", bytes: c.bytes, fromString: false } };
+        }
+        const kinds = param.role === "text"
+          ? "a string, a pointer or an array"
+          : 'a pointer, an array or hex("..")';
         if (c.kind === "program") {
           const t = stripType(c.first.type);
           if (t.kind !== "pointer" && t.kind !== "array") {
             throw this.r.error(
               a.span,
-              `${where} must be a string, a pointer or an array, but '${c.text}' is not`,
+              `${where} must be ${kinds}, but '${c.text}' is ${typeText(c.first.type)}`,
             );
           }
           const size = t.kind === "array" && t.count !== undefined ? t.count : undefined;
@@ -864,7 +948,8 @@ class TraceResolver {
         }
         throw this.r.error(
           a.span,
-          `${where} must be a string, a pointer or an array, not a script value (${c.type})`,
+          `${where} must be ${kinds}, not a script value (${c.type}); the expression is not a ` +
+            "pointer/address",
         );
       }
     }
@@ -1034,6 +1119,70 @@ class TraceResolver {
     return { left: conv(left, lt), right: conv(right, rt), cint };
   }
 
+  /** `s == "lit"` / `s != "lit"` for a C string `s` (see {@link STRING_EQUALS}). */
+  #stringCompare(
+    e: Expr & { kind: "binary" },
+    l: RExpr,
+    r: RExpr,
+    op: string,
+  ): RScalar {
+    if (op !== "eq" && op !== "ne") {
+      throw this.r.error(e.opSpan, `strings can only be compared with '==' and '!='`);
+    }
+    const arg = (c: RExpr, x: Expr): RCallArg => {
+      if (c.kind === "string") {
+        return {
+          role: "bytes",
+          info: { role: "bytes", bytes: stringBytes(c.value), fromString: true },
+        };
+      }
+      if (c.kind === "program") {
+        const t = stripType(c.first.type);
+        const element = t.kind === "pointer"
+          ? t.target
+          : t.kind === "array"
+          ? t.element
+          : undefined;
+        if (element && isStringElement(element)) {
+          const size = t.kind === "array" && t.count !== undefined ? t.count : undefined;
+          return { role: "memory", value: c.path, info: { role: "memory", size, what: c.text } };
+        }
+        throw this.r.error(
+          x.span,
+          `a string literal can only be compared with a C string (char * or char[N]), but ` +
+            `'${c.text}' is ${typeText(c.first.type)}`,
+        );
+      }
+      throw this.r.error(
+        x.span,
+        "a string literal can only be compared with a C string (char * or char[N]) of the program",
+      );
+    };
+    const args = [arg(l, e.left), arg(r, e.right)];
+    const folded = STRING_EQUALS.fold?.(args.map((a) => a.info));
+    let eq: RScalar = folded?.kind === "int"
+      ? { kind: "const", value: folded.value, type: "bool", span: e.span }
+      : { kind: "call", fn: STRING_EQUALS, args, type: "bool", span: e.span };
+    if (op === "ne") eq = { kind: "unary", op: "not", operand: eq, type: "bool", span: e.span };
+    return eq;
+  }
+
+  /**
+   * `a << b`, `a >> b`: the result has the (promoted) type of `a` alone, like C; `>>` is
+   * arithmetic on a signed `a`.
+   */
+  #shift(op: "shl" | "shr", left: RScalar, right: RScalar, span: Span): RScalar {
+    const lc = cintOf(left);
+    const rc = cintOf(right);
+    if (!lc && !rc) {
+      const type = left.type === "u64" ? "u64" : "i64";
+      return { kind: "arith", op, signed: type === "i64", left, right, type, span };
+    }
+    const cint = lc ?? (isLiteral(left) ? literalCInt(literalValue(left)) : LONG);
+    const type = cint.signed ? "i64" : "u64";
+    return { kind: "arith", op, signed: cint.signed, left, right, type, span, cint };
+  }
+
   #binary(e: Expr & { kind: "binary" }): RExpr {
     const info = BINARY_OPERATORS.get(e.op);
     if (!info) throw this.r.error(e.opSpan, `unsupported operator '${e.op}'`);
@@ -1044,9 +1193,12 @@ class TraceResolver {
       const p = this.#pointerArith(e, l, r);
       if (p) return p;
     }
+    const operator = info.operator;
+    if ((l.kind === "string" || r.kind === "string") && operator.kind === "compare") {
+      return this.#stringCompare(e, l, r, operator.op);
+    }
     const left0 = this.#scalar(l);
     const right0 = this.#scalar(r);
-    const operator = info.operator;
     switch (operator.kind) {
       case "logical":
         return { kind: "logical", op: operator.op, left: left0, right: right0, type: "bool", span };
@@ -1063,6 +1215,7 @@ class TraceResolver {
             op === "div" ? "division by zero" : "remainder by zero ('%' with 0)",
           );
         }
+        if (op === "shl" || op === "shr") return this.#shift(op, left0, right0, span);
         const { left, right, cint } = this.#common(left0, right0);
         const type = cint
           ? (cint.signed ? "i64" : "u64")
@@ -1093,6 +1246,28 @@ class TraceResolver {
         return { kind: "compare", op: cmp, signed, left, right, type: "bool", span };
       }
     }
+  }
+}
+
+/** True when evaluating `e` may fail at run time (it reads program memory or calls). */
+function mayFail(e: RScalar): boolean {
+  switch (e.kind) {
+    case "value":
+    case "ptrDiff":
+    case "external":
+    case "call":
+      return true;
+    case "var":
+      return false;
+    case "unary":
+    case "convert":
+      return mayFail(e.operand);
+    case "arith":
+    case "compare":
+    case "logical":
+      return mayFail(e.left) || mayFail(e.right);
+    default:
+      return false;
   }
 }
 

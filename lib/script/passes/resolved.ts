@@ -16,7 +16,7 @@ import type { CInt } from "../variables/values.ts";
 import type { PrintInfo } from "../print_table.ts";
 import type { ResolvedVariable } from "../resolver.ts";
 import type { ScriptType } from "../types.ts";
-import type { IrArithOp, IrCompareOp, IrLogicalOp } from "../../../bpf/ir.ts";
+import type { IrArithOp, IrCompareOp, IrLogicalOp, IrUnaryOp } from "../../../bpf/ir.ts";
 
 /** A program value (a C object), as a path from a program variable; `type` is its C type. */
 export type RValue =
@@ -39,6 +39,7 @@ export type RValue =
 /** An argument of a function call: a scalar, or what the registry's roles name. */
 export type RCallArg =
   | { role: "int"; expr: RScalar; info: ResolvedArg }
+  | { role: "absent"; info: ResolvedArg }
   | { role: "string"; info: ResolvedArg }
   | { role: "bytes"; info: ResolvedArg }
   | { role: "memory"; value: RValue; info: ResolvedArg };
@@ -57,7 +58,7 @@ export type RScalar =
   | { kind: "external"; name: string; type: ScriptType; span: Span }
   | {
     kind: "unary";
-    op: "neg" | "not";
+    op: IrUnaryOp;
     operand: RScalar;
     type: ScriptType;
     span: Span;
@@ -85,8 +86,18 @@ export type RScalar =
     span: Span;
   }
   | { kind: "logical"; op: IrLogicalOp; left: RScalar; right: RScalar; type: "bool"; span: Span }
-  /** A built-in function call (not folded: it reads memory). */
-  | { kind: "call"; fn: BuiltinFunction; args: RCallArg[]; type: ScriptType; span: Span };
+  /**
+   * A built-in function call (not folded: it reads memory); `errorPrintId` (inside a print):
+   * its failure gives false and an ExprError event of that print id.
+   */
+  | {
+    kind: "call";
+    fn: BuiltinFunction;
+    args: RCallArg[];
+    type: ScriptType;
+    span: Span;
+    errorPrintId?: number;
+  };
 
 /** A dump length: fixed, or computed at run time. */
 export type RLength = { fixed: number } | { expr: RScalar };
@@ -105,7 +116,15 @@ export type RStmt =
   /** `let` naming a program object (a struct, an array...): no code, uses refer to it. */
   | { kind: "alias"; name: string; span: Span }
   | { kind: "print"; printId: number; args: RPrintArg[]; span: Span }
-  | { kind: "if"; cond: RScalar; then: RStmt[]; else: RStmt[]; span: Span };
+  /** `errorPrintId`: the ExprError event emitted when the condition cannot be evaluated. */
+  | {
+    kind: "if";
+    cond: RScalar;
+    then: RStmt[];
+    else: RStmt[];
+    span: Span;
+    errorPrintId?: number;
+  };
 
 /** A parameter `entry(x)` captures: read at the entry site, bound to variable `id` at return. */
 export interface EntryCapture {
