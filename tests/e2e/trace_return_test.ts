@@ -193,3 +193,37 @@ e2eTest("return probes: bad input is one error with a caret, exit 2", async () =
     assert.match(err[2], /^\s*\^+$/);
   }
 });
+
+e2eTest(
+  "return probes without DWARF: $retval is rax as a long, $duration and $func work",
+  async () => {
+    const dir = Deno.makeTempDirSync({ prefix: "ghostscope-ret-" });
+    try {
+      const bin = `${dir}/returns`;
+      Deno.copyFileSync(fixture("returns"), bin);
+      const strip = new Deno.Command("strip", { args: ["--strip-debug", bin] }).outputSync();
+      assert.ok(strip.success, "strip --strip-debug");
+      const gs = await startGhostscope([
+        "-t",
+        bin,
+        "--output",
+        "plain",
+        "--emit-ready-marker",
+        "READY",
+        "--max-events",
+        "1",
+        "-s",
+        'trace r_int:return { print "{} ret={} d={}", $func, $retval, $duration; }',
+      ]);
+      await gs.stdout.waitFor("READY", 30_000);
+      const run = new Deno.Command(bin, { args: ["1", "0"], stdout: "null" }).outputSync();
+      assert.ok(run.success);
+      const r = await waitForExit(gs, 10_000);
+      assert.equal(r.code, 0, r.stderr);
+      const line = r.stdout.split("\n").find((l) => l.startsWith("r_int "));
+      assert.match(line ?? r.stdout, /^r_int ret=42 d=\d+$/);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+);

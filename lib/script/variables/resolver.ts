@@ -139,10 +139,13 @@ export class DwarfVariableResolver implements VariableResolver {
     return undefined;
   }
 
-  /** `$retval` at a return site: the function's return type, where the ABI puts it. */
+  /**
+   * `$retval` at a return site: the function's return type, where the ABI puts it. Without
+   * DWARF (a stripped module) it is `rax` as a `long`, like bpftrace's `retval`.
+   */
   #returnValue(probe: ProbeLocation): DValue {
     const load = this.#dwarf(probe.module);
-    if (!load.ok) throw new VariableError(`cannot type '$retval': ${load.message}`);
+    if (!load.ok) return { kind: "scalar", type: RAX_LONG, expr: { kind: "ctx", offset: 80 } };
     const type = load.dwarf.returnTypeAt(probe.pc);
     if (type === undefined) {
       throw new VariableError(`cannot type '$retval': no DWARF function covers this address`);
@@ -203,6 +206,16 @@ export class DwarfVariableResolver implements VariableResolver {
     return [...scope.variables.map((v) => v.name), ...scope.globals.map((v) => v.name)];
   }
 }
+
+/** The type `$retval` has without DWARF. */
+const RAX_LONG: DwarfType = {
+  kind: "base",
+  name: "long",
+  size: 8,
+  encoding: "signed",
+  signed: true,
+  dieOffset: 0,
+};
 
 /**
  * `$func` at site `site`: the index of the site's function among the block's function names,
