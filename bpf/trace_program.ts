@@ -41,7 +41,6 @@ import {
   type IrPrintArg,
   type IrStmt,
   type IrTrace,
-  walkExpr,
   walkStmts,
 } from "./ir.ts";
 import { emitBytesEqual } from "./bytes_compare.ts";
