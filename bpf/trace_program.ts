@@ -278,21 +278,13 @@ class TraceCodegen {
   /** The entry push or return pop of a `:return` block, after the filter. */
   #pairing(): void {
     const pairing = this.opts.pairing;
-    const label = (what: string) => this.#label(what);
     if (pairing?.role === "entry") {
       emitEntryPush(this.a, this.frame, this.trace.traceId, pairing, (e) => {
         if (this.#fallible(e)) this.#resetStatus();
         this.#expr(e);
-      }, label);
+      });
     } else if (pairing?.role === "return") {
-      const bound = emitReturnPop(
-        this.a,
-        this.frame,
-        this.trace.traceId,
-        pairing,
-        LABEL_EXIT,
-        label,
-      );
+      const bound = emitReturnPop(this.a, this.frame, this.trace.traceId, pairing, LABEL_EXIT);
       for (const v of bound) this.vars.set(v.id, { slot: v.slot });
     }
   }

@@ -6,8 +6,8 @@ import type { DwarfType } from "../lib/dwarf/index.ts";
 import {
   entryRecordSize,
   MAX_ENTRY_CAPTURES,
-  retDepthMapSpec,
-  retStackMapSpec,
+  RET_KEY_SIZE,
+  retCallsMapSpec,
 } from "../bpf/return_pairing.ts";
 
 const int: DwarfType = {
@@ -53,9 +53,10 @@ Deno.test("return values by the SysV ABI: rax, rax:rdx, memory; not xmm0, not vo
   assert.ok("error" in v && /void/.test(v.error));
 });
 
-Deno.test("pairing maps: 16-byte keys, one u64 per capture after the entry time", () => {
-  assert.equal(retDepthMapSpec().keySize, 16);
-  assert.equal(retStackMapSpec(3).valueSize, entryRecordSize(3));
+Deno.test("pairing map: {pid_tgid, trace, frame} keys, one u64 per capture after the time", () => {
+  assert.equal(RET_KEY_SIZE, 24);
+  assert.equal(retCallsMapSpec(3).keySize, 24);
+  assert.equal(retCallsMapSpec(3).valueSize, entryRecordSize(3));
   assert.equal(entryRecordSize(3), 32);
-  assert.throws(() => retStackMapSpec(MAX_ENTRY_CAPTURES + 1), RangeError);
+  assert.throws(() => retCallsMapSpec(MAX_ENTRY_CAPTURES + 1), RangeError);
 });

@@ -92,8 +92,8 @@ export function programForSite(t: CompiledTrace, site: number): Assembler {
 export interface CompiledScript {
   traces: CompiledTrace[];
   /**
-   * Set when the script has `trace f:return` blocks: the capture slots of the `ret_stack` map
-   * (bpf/return_pairing.ts) the session creates with `ret_depth`.
+   * Set when the script has `trace f:return` blocks: the capture slots of the `ret_calls` map
+   * (bpf/return_pairing.ts) the session creates.
    */
   returnSlots?: number;
   /** Indexed by `printId`. */

@@ -67,6 +67,11 @@ export interface VariableResolver {
   variableKind?(name: string, ctx: VariableContext): "parameter" | "local" | "global" | undefined;
   /** The function the site is in, for messages. */
   functionName?(ctx: VariableContext): string | undefined;
+  /**
+   * The canonical frame address (CFA) at the site, from the call frame information, as IR over
+   * the probe's registers (`rbp + 16`): return blocks key each call by it. Undefined when unknown.
+   */
+  frameAddress?(ctx: VariableContext): IrExpr | undefined;
 }
 
 /** The resolver used when none is given: knows no variables. */

@@ -11,7 +11,7 @@
  */
 import type { Assembler } from "../../bpf/asm.ts";
 import type { IrExpr, IrStmt, IrTrace } from "../../bpf/ir.ts";
-import type { ReturnPairing } from "../../bpf/return_pairing.ts";
+import { PT_REGS_SP, type ReturnPairing } from "../../bpf/return_pairing.ts";
 import { DURATION_VAR, ENTRY_VAR_BASE } from "./builtins.ts";
 import type { Reporter } from "./diagnostics.ts";
 import { bindCaptures, bindTrace } from "./passes/bind.ts";
@@ -68,6 +68,7 @@ export function compileReturnSites(
         : captureIds,
     }, undefined));
     const entrySite = ret + 1;
+    const frame = frameAddress(t, resolver, ret, entrySite, reporter);
     const captures: IrExpr[] = bindCaptures(t, entrySite, reporter, opts);
     if (needsBias) {
       while (captures.length < slots - 1) captures.push({ kind: "const", value: 0n });
@@ -80,11 +81,45 @@ export function compileReturnSites(
     };
     programs.push(build(
       entryIr,
-      { role: "entry", captures, slots },
+      { role: "entry", frame, captures, slots },
       needsBias ? resolver.probeAddress?.({ ...ctx, site: entrySite }) : undefined,
     ));
   }
   return { programs, ir: first! };
+}
+
+/**
+ * The call's frame address at the entry site, which `regs->sp` equals at the uretprobe: from
+ * the call frame information, or `rsp + 8` when the entry site is the function's first
+ * instruction (a module without DWARF is probed there).
+ */
+function frameAddress(
+  t: ResolvedTrace,
+  resolver: VariableResolver,
+  ret: number,
+  entry: number,
+  reporter: Reporter,
+): IrExpr {
+  const ctx = { traceId: t.traceId, target: t.target, targetText: t.targetText };
+  const fromCfi = resolver.frameAddress?.({ ...ctx, site: entry });
+  if (fromCfi) return fromCfi;
+  const at = (site: number) => resolver.probeAddress?.({ ...ctx, site });
+  const entryPc = at(entry);
+  if (entryPc === undefined || entryPc === at(ret)) {
+    return {
+      kind: "arith",
+      op: "add",
+      signed: false,
+      left: { kind: "ctx", offset: PT_REGS_SP },
+      right: { kind: "const", value: 8n },
+    };
+  }
+  throw reporter.error(
+    { start: t.span.start, end: t.span.start + 5 },
+    `trace block '${t.targetText}': no call frame information at 0x${
+      entryPc.toString(16)
+    } to pair its returns with their entries`,
+  );
 }
 
 /** Unused variable ids for padding slots (never read). */

@@ -1,9 +1,10 @@
 /**
  * The kernel side of return probes (bpf/return_pairing.ts) on the real kernel, without the
  * script compiler: on the returns fixture's recursive r_fact(5), an entry program (uprobe at
- * the function's entry, capturing `n` from rdi) and a return program (uretprobe) pair every
- * return with its own entry: five events per call, innermost first, each with entry n = k,
- * $retval = k! and a duration that grows outwards; afterwards both pairing maps are empty.
+ * the function's entry, capturing `n` from rdi, keyed by the frame address rsp + 8) and a return
+ * program (uretprobe, keyed by regs->sp) pair every return with its own entry: five events per
+ * call, innermost first, each with entry n = k, $retval = k! and a duration that grows outwards;
+ * afterwards the pairing map is empty.
  */
 import assert from "node:assert/strict";
 import { closeFd, createMap, loadProgram, mapNextKey, ProgType } from "../../ffi/bpf.ts";
@@ -12,11 +13,10 @@ import { RingBuffer } from "../../ffi/ringbuf.ts";
 import { IrBuiltin, type IrTrace } from "../../bpf/ir.ts";
 import { EVENTS_MAP, eventsMapSpec, LOST_MAP, lostMapSpec } from "../../bpf/maps.ts";
 import {
-  RET_DEPTH_MAP,
+  PT_REGS_SP,
+  RET_CALLS_MAP,
   RET_KEY_SIZE,
-  RET_STACK_MAP,
-  retDepthMapSpec,
-  retStackMapSpec,
+  retCallsMapSpec,
 } from "../../bpf/return_pairing.ts";
 import { buildTraceProgram } from "../../bpf/trace_program.ts";
 import { decodeEvent, ValueType } from "../../bpf/wire.ts";
@@ -28,7 +28,7 @@ const RAX = 80;
 const DURATION = 1000;
 const ENTRY_N = 1001;
 
-e2eTest("return pairing: each r_fact return gets its own entry; the maps end empty", async () => {
+e2eTest("return pairing: each r_fact return gets its own entry; the map ends empty", async () => {
   const path = fixture("returns");
   const elf = openElf(path);
   const sym = elf.findFunction("r_fact")!;
@@ -40,8 +40,7 @@ e2eTest("return pairing: each r_fact return gets its own entry; the maps end emp
     const maps = {
       [EVENTS_MAP]: hold(createMap(eventsMapSpec(1 << 16))),
       [LOST_MAP]: hold(createMap(lostMapSpec())),
-      [RET_DEPTH_MAP]: hold(createMap(retDepthMapSpec())),
-      [RET_STACK_MAP]: hold(createMap(retStackMapSpec(2))),
+      [RET_CALLS_MAP]: hold(createMap(retCallsMapSpec(2))),
     };
     const filter = { kind: "host-tgid" as const, tgid: target.pid };
     const entry: IrTrace = { traceId: 3, name: "gs_3_e", body: [] };
@@ -68,7 +67,19 @@ e2eTest("return pairing: each r_fact return gets its own entry; the maps end emp
     const opts = { filter, pidView: { kind: "host" as const }, ringbufSize: 1 << 16 };
     const entryProg = buildTraceProgram(entry, {
       ...opts,
-      pairing: { role: "entry", captures: [{ kind: "ctx", offset: RDI }], slots: 2 },
+      pairing: {
+        role: "entry",
+        // at the function's first instruction the frame address is rsp + 8
+        frame: {
+          kind: "arith",
+          op: "add",
+          signed: false,
+          left: { kind: "ctx", offset: PT_REGS_SP },
+          right: { kind: "const", value: 8n },
+        },
+        captures: [{ kind: "ctx", offset: RDI }],
+        slots: 2,
+      },
     });
     const retProg = buildTraceProgram(ret, {
       ...opts,
@@ -116,8 +127,7 @@ e2eTest("return pairing: each r_fact return gets its own entry; the maps end emp
       if (i % 5 > 0) assert.ok(e.duration > events[i - 1].duration, `event ${i} outlasts ${i - 1}`);
     });
     await target.stdout.waitFor("done", 10_000);
-    assert.equal(mapNextKey(maps[RET_DEPTH_MAP], null, RET_KEY_SIZE), null, "ret_depth empty");
-    assert.equal(mapNextKey(maps[RET_STACK_MAP], null, RET_KEY_SIZE), null, "ret_stack empty");
+    assert.equal(mapNextKey(maps[RET_CALLS_MAP], null, RET_KEY_SIZE), null, "ret_calls empty");
   } finally {
     for (const fd of fds.reverse()) closeFd(fd);
   }

@@ -14,6 +14,8 @@
 
 import { type DwarfInfo, type DwarfType, stripType, type VariableInfo } from "../../dwarf/index.ts";
 import { returnValuePlan } from "./return_value.ts";
+import type { IrExpr } from "../../../bpf/ir.ts";
+import { ptRegsOffset } from "../../dwarf/expr.ts";
 import {
   type ResolvedVariable,
   type VariableContext,
@@ -170,6 +172,23 @@ export class DwarfVariableResolver implements VariableResolver {
     const v = scope.variables.find((x) => x.name === name);
     if (v) return v.kind === "static-local" ? "global" : v.kind;
     return findInModule(load.dwarf, name, probe.pc) ? "global" : undefined;
+  }
+
+  frameAddress(ctx: VariableContext): IrExpr | undefined {
+    const probe = this.#probe(ctx);
+    const load = this.#dwarf(probe.module);
+    if (!load.ok) return undefined;
+    const r = load.dwarf.cfaAt(probe.pc);
+    if (!r.ok || r.row.cfa.kind !== "reg-offset") return undefined;
+    const offset = ptRegsOffset(r.row.cfa.reg);
+    if (offset < 0) return undefined;
+    return {
+      kind: "arith",
+      op: "add",
+      signed: false,
+      left: { kind: "ctx", offset },
+      right: irConst(BigInt(r.row.cfa.offset)),
+    };
   }
 
   /** The out-of-line function of the site (for messages). */
