@@ -95,7 +95,8 @@ export function locateAddress(address: number, module: ProcessModule): ProbeSite
         "executable), so a probe there would never fire",
     );
   }
-  return siteAt(module, address, hex(address));
+  const symbol = module.elf().functionAt(address);
+  return { ...siteAt(module, address, hex(address)), function: symbol?.baseName };
 }
 
 /** Picks the module whose file name matches `name` (`libfoo.so` matches `/usr/lib/libfoo.so.1`). */

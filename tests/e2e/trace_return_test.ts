@@ -258,3 +258,40 @@ e2eTest(
     });
   },
 );
+
+e2eTest("return probes at -O2: parameters read at entry, values and durations right", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "ghostscope-ret-o2-" });
+  try {
+    const bin = `${dir}/returns`;
+    const src = new URL("../fixtures/returns.c", import.meta.url).pathname;
+    const cc = new Deno.Command("gcc", { args: ["-g", "-O2", "-o", bin, src] }).outputSync();
+    assert.ok(cc.success, new TextDecoder().decode(cc.stderr));
+    const gs = await startGhostscope([
+      "-t",
+      bin,
+      "--output",
+      "plain",
+      "--emit-ready-marker",
+      "READY",
+      "--max-events",
+      "9",
+      "-s",
+      SCRIPT.split("\n").filter((l) => !/r_fact|r_deep|slow/.test(l)).join("\n"),
+    ]);
+    await gs.stdout.waitFor("READY", 30_000);
+    const run = new Deno.Command(bin, { args: ["1", "0"], stdout: "null" }).outputSync();
+    assert.ok(run.success);
+    const r = await waitForExit(gs, 10_000);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.split("\n").filter((l) => l && l !== "READY");
+    for (const want of FIXED) assert.ok(lines.includes(want), `${want}:\n${r.stdout}`);
+    const sleeps = lines.filter((l) => l.startsWith("sleep "));
+    assert.deepEqual(sleeps.map((l) => l.replace(/ d=\d+$/, "")), [
+      "sleep ms=10 ret=20",
+      "sleep ms=40 ret=80",
+      "sleep ms=80 ret=160",
+    ]);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
