@@ -187,7 +187,8 @@ function readSide(
     if (buf.half) a.add64(Reg.R1, buf.half * (SCRATCH_SIZE / 2));
   }
   const size = readSize(side);
-  if (lenSlot !== undefined) {
+  // a C string is read whole (it stops at its NUL); a run-time length bounds raw reads only
+  if (lenSlot !== undefined && !side.string) {
     // the run-time length, re-clamped so the verifier sees 0 <= size <= buffer at the call
     const sized = g.label("cmp_read_len");
     a.ldx(Size.DW, Reg.R2, Reg.R10, lenSlot)

@@ -25,6 +25,10 @@ export enum IrBuiltin {
   HostTid = "host_tid",
   /** `bpf_ktime_get_ns()` (`$timestamp`). */
   Timestamp = "timestamp",
+  /** The probed task's stack pointer (`$sp`, `regs->sp`). */
+  StackPointer = "sp",
+  /** The probed instruction's address (`$pc`, `regs->ip`). */
+  InstructionPointer = "pc",
 }
 
 /** Integer operators producing integers. */
@@ -174,6 +178,11 @@ export interface IrMemoryArg {
   capacity: number;
   string: boolean;
   length?: IrExpr;
+  /**
+   * Bytes known when the program is built (a script string variable): written into the record
+   * by the program with a NUL (`capacity` = their length + 1), nothing read; `addr` unused.
+   */
+  constant?: Uint8Array;
 }
 
 /** One argument of a `print`. */

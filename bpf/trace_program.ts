@@ -97,6 +97,9 @@ export const PT_REGS_SIZE = 168;
 /** Offset of `ip` in x86_64 `struct pt_regs`. */
 export const PT_REGS_IP = 128;
 
+/** Offset of `sp` in x86_64 `struct pt_regs`. */
+export const PT_REGS_SP = 152;
+
 /** Largest payload of one value record (its `len` is a u16). */
 export const MAX_VALUE_LEN = 0xffff;
 
@@ -512,6 +515,10 @@ class TraceCodegen {
     // values
     args.forEach((arg, i) => {
       const off = layout.valueOffsets[i];
+      if (arg.kind === "memory" && arg.constant) {
+        this.#constArg(arg.constant, off, lens[i]);
+        return;
+      }
       if (arg.kind === "memory") {
         this.#memoryArg(arg, off);
         return;
@@ -543,6 +550,21 @@ class TraceCodegen {
       .mov64(Reg.R1, Reg.R7)
       .call(BpfHelper.RingbufSubmit)
       .label(endL);
+  }
+
+  /** A constant string record at `off`: its bytes and a NUL (`used` = all of them). */
+  #constArg(bytes: Uint8Array, off: number, capacity: number): void {
+    const a = this.a;
+    const len = Math.min(bytes.length + 1, capacity);
+    this.#valueHeader(off, ValueType.Str, capacity);
+    a.st(Size.W, Reg.R7, off + ValueHeaderOffset.Used, len);
+    const padded = new Uint8Array(Math.ceil(capacity / 8) * 8);
+    padded.set(bytes.slice(0, len - 1));
+    const view = new DataView(padded.buffer);
+    for (let i = 0; i < padded.length; i += 8) {
+      a.ldImm64(Reg.R1, view.getBigUint64(i, true))
+        .stx(Size.DW, Reg.R7, off + VALUE_HEADER_SIZE + i, Reg.R1);
+    }
   }
 
   /** Writes a value record header (status Ok, `used` 0) at `off` of the record. */
@@ -640,6 +662,7 @@ class TraceCodegen {
       case "check":
       case "nonNull":
       case "failure":
+      case "moduleOffsets":
         return true;
       case "guard":
         return false;
@@ -714,6 +737,12 @@ class TraceCodegen {
             return;
           case IrBuiltin.HostTid:
             a.ldx(Size.W, reg, Reg.R10, SLOT_PID_TGID);
+            return;
+          case IrBuiltin.StackPointer:
+            a.ldx(Size.DW, reg, Reg.R6, PT_REGS_SP);
+            return;
+          case IrBuiltin.InstructionPointer:
+            a.ldx(Size.DW, reg, Reg.R6, PT_REGS_IP);
             return;
         }
       }

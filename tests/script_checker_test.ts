@@ -30,7 +30,7 @@ Deno.test("unknown builtin suggests the closest one", () => {
   assert.match(compileError("trace main { print $timestmp; }"), /did you mean '\$timestamp'\?/);
   assert.match(
     compileError("trace main { print $zz; }"),
-    /unknown builtin '\$zz' \(builtins: \$pid \$tid \$host_pid \$input_pid \$timestamp \$retval \$duration \$func\)/,
+    /unknown builtin '\$zz' \(builtins: \$pid \$tid \$host_pid \$input_pid \$timestamp \$retval \$duration \$func \$sp \$pc\)/,
   );
 });
 
@@ -113,7 +113,7 @@ Deno.test("use before let, and use outside the declaring block", () => {
 
 Deno.test("type and constant checks", () => {
   assert.match(
-    compileError('trace main { let s = "x"; }'),
+    compileError('trace main { let s = "x"; print s + 1; }'),
     /string literals can only be used as the format/,
   );
   assert.match(compileError("trace main { print 1 / 0; }"), /^script:1:24: division by zero/);

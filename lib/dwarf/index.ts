@@ -18,6 +18,7 @@
  * @module
  */
 
+import { type TypeKind, typesNamed } from "./type_names.ts";
 import { UsageError } from "../errors.ts";
 import type { CfaRow } from "./cfa.ts";
 import * as C from "./constants.ts";
@@ -81,6 +82,7 @@ export {
   typeSize,
 } from "./types.ts";
 export { closeNames } from "./suggest.ts";
+export type { TypeKind } from "./type_names.ts";
 
 /** Result of {@link DwarfInfo.findFunction}. */
 export type FunctionLookup =
@@ -157,6 +159,8 @@ export interface DwarfInfo {
   closeVariableNames(pc: number, name: string): string[];
   /** The call frame row at `pc` (CFA rule and saved registers). */
   cfaAt(pc: number): CfaLookup;
+  /** Types named `name` (DW_AT_name, without `struct`), of `kind`; definitions first. */
+  typesNamed(name: string, kind: TypeKind): DwarfType[];
 }
 
 /** Creates a lazy reader over the given sections (see {@link DwarfSections}). */
@@ -412,6 +416,18 @@ class Dwarf implements DwarfInfo {
         : "CFA=<expression>";
       return { ok: true, row, text };
     });
+  }
+
+  private typeNames = new Map<string, DwarfType[]>();
+
+  typesNamed(name: string, kind: TypeKind): DwarfType[] {
+    const key = `${kind} ${name}`;
+    let hit = this.typeNames.get(key);
+    if (!hit) {
+      hit = guard(() => typesNamed(this.file, this.types, name, kind));
+      this.typeNames.set(key, hit);
+    }
+    return hit;
   }
 }
 

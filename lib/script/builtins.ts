@@ -89,6 +89,11 @@ export const VARIABLES: readonly BuiltinVariable[] = [
     type: "i64",
     value: () => ({ kind: "program" }),
   },
+  { ...computed("sp", IrBuiltin.StackPointer, "the probed thread's stack pointer"), type: "u64" },
+  {
+    ...computed("pc", IrBuiltin.InstructionPointer, "the probed instruction's address"),
+    type: "u64",
+  },
 ];
 
 function notInReturn(name: string): BuiltinVariableValue {
@@ -266,14 +271,17 @@ export const FUNCTIONS: readonly BuiltinFunction[] = [
     params: [
       { name: "a", role: "text" },
       { name: "b", role: "text" },
-      { name: "n", role: "intLiteral" },
+      { name: "n", role: "int" },
     ],
     result: "bool",
     check(args) {
       needsOneString(args, "strncmp");
       const n = intConstant(args[2]);
       if (n !== undefined && BigInt.asIntN(64, n) < 0n) {
-        throw new CallError(`strncmp: the length must not be negative (got ${n})`, 2);
+        throw new CallError(
+          `strncmp: the length must not be negative (got ${BigInt.asIntN(64, n)})`,
+          2,
+        );
       }
     },
     fold(args) {
@@ -285,7 +293,13 @@ export const FUNCTIONS: readonly BuiltinFunction[] = [
       return { kind: "int", value: sameBytes(a, b, len) ? 1n : 0n };
     },
     lower(args) {
-      return prefixEqual(args[0], args[1], strncmpLength(args, intConstant(args[2]) ?? 0n));
+      const n = intConstant(args[2]);
+      if (n !== undefined) return prefixEqual(args[0], args[1], strncmpLength(args, n));
+      // a run-time n: clamped to 0..the literal's length
+      const cap = strncmpLength(args, BigInt(STRING_COMPARE_CAP));
+      const eq = prefixEqual(args[0], args[1], cap);
+      if (eq.kind !== "bytesEqual" || args[2].role !== "int") return eq;
+      return { ...eq, dynLength: args[2].expr };
     },
   },
   {

@@ -8,7 +8,9 @@
  */
 
 import type { IrExpr } from "../../bpf/ir.ts";
+import type { DwarfType } from "../dwarf/index.ts";
 import type { TraceTarget } from "./ast.ts";
+import type { TypeSpelling } from "./cast_type.ts";
 import type { ScriptType } from "./types.ts";
 import type { DValue } from "./variables/values.ts";
 
@@ -72,7 +74,19 @@ export interface VariableResolver {
    * the probe's registers (`rbp + 16`): return blocks key each call by it. Undefined when unknown.
    */
   frameAddress?(ctx: VariableContext): IrExpr | undefined;
+  /**
+   * The type named by `spelling` (its tag and name; stars and arrays are applied by the
+   * caller), for `cast`: the probed module's first, else the one other module defining it.
+   */
+  findType?(spelling: TypeSpelling, ctx: VariableContext): TypeLookup;
 }
+
+/** The answer of {@link VariableResolver.findType}. */
+export type TypeLookup =
+  | { ok: true; type: DwarfType }
+  | { ok: false; reason: "not-found" }
+  /** Several other modules define it (none is the probed one). */
+  | { ok: false; reason: "ambiguous"; modules: string[] };
 
 /** The resolver used when none is given: knows no variables. */
 export const NO_VARIABLES: VariableResolver = { resolve: () => undefined };

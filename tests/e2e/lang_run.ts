@@ -41,9 +41,10 @@ export async function runLang(
   ]);
   try {
     await gs.stdout.waitFor("READY", 30_000);
-  } catch (e) {
+  } catch {
+    // exited before it was ready: a rejected script (its stderr says why)
     const r = await waitForExit(gs, 2000);
-    return { code: r.code, lines: [], stderr: `${e}\n${r.stderr}` };
+    return { code: r.code, lines: [], stderr: r.stderr };
   }
   target.go();
   const r = await waitForExit(gs, 20_000);

@@ -18,11 +18,12 @@ trace lang_probe {
   print "DYN:{} {} {}", memcmp(&g_magic[0], &g_magic[0], n), memcmp(&g_magic[0], &g_magic[1], z), memcmp(r->bytes, hex("00 11 22 33"), n + 1);
   if memcmp(r->tag, hex("54"), 1) { print "TAG T"; } else { print "TAG ?"; }
   print "BIG:{} {}", memcmp(g_opaque, &g_rec, 72), memcmp(g_opaque, &g_table[0], 72);
+  print "DN:{} {} {} {}", strncmp(name, "alphaZ", i + 4), strncmp(name, "alphaZ", i + 5), 1 || *r, 0 && *r;
 }`;
 
 for (const variant of LANG_VARIANTS) {
   e2eTest(`string built-ins and memcmp (${variant})`, async () => {
-    const lines = await langLines(variant, SCRIPT, 12, 2);
+    const lines = await langLines(variant, SCRIPT, 14, 2);
     assert.deepEqual(lines, [
       // i = 1: name "alpha-1"
       "SN:true SW:true SWB:false SN0:true",
@@ -31,6 +32,7 @@ for (const variant of LANG_VARIANTS) {
       "DYN:true true true",
       "TAG T",
       "BIG:true false",
+      "DN:true false true false",
       // i = 2: name "beta"
       "SN:false SW:false SWB:true SN0:true",
       "G:true true true",
@@ -38,6 +40,28 @@ for (const variant of LANG_VARIANTS) {
       "DYN:true true true",
       "TAG T",
       "BIG:true false",
+      "DN:false false true false",
     ]);
   });
 }
+
+const STRING_VARIABLES = `
+trace lang_probe {
+  let s = "alpha";
+  let t = s;
+  print "SV:{} {} {} {:s}", t, starts_with(name, t), strncmp(s, "alp", 3), s;
+  if name == t { print "never"; } else { print "not equal"; }
+  print t;
+}`;
+
+e2eTest("script string variables: printed, compared, passed to built-ins", async () => {
+  const lines = await langLines(LANG_VARIANTS[1], STRING_VARIABLES, 6, 2);
+  assert.deepEqual(lines, [
+    'SV:"alpha" true true alpha',
+    "not equal",
+    't = "alpha"',
+    'SV:"alpha" false true alpha',
+    "not equal",
+    't = "alpha"',
+  ]);
+});

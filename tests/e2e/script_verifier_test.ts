@@ -7,7 +7,16 @@
 import assert from "node:assert/strict";
 import { closeFd, createMap, loadProgram, ProgType } from "../../ffi/bpf.ts";
 import { VerifierError } from "../../ffi/errors.ts";
-import { EVENTS_MAP, eventsMapSpec, LOST_MAP, lostMapSpec } from "../../bpf/maps.ts";
+import {
+  EVENTS_MAP,
+  eventsMapSpec,
+  LOST_MAP,
+  lostMapSpec,
+  SCRATCH_MAP,
+  scratchMapSpec,
+} from "../../bpf/maps.ts";
+import { sharedMapSpecs } from "../../bpf/sysmon_maps.ts";
+import type { DwarfType } from "../../lib/dwarf/index.ts";
 import type { PidView, TaskFilter } from "../../bpf/task_filter.ts";
 import { ValueStatus } from "../../bpf/wire.ts";
 import { compileScript } from "../../lib/script/compiler.ts";
@@ -26,6 +35,25 @@ const FILTERS: TaskFilter[] = [
   { kind: "exclude-tgid", tgid: 1, ns: NS_B },
 ];
 const VIEWS: PidView[] = [{ kind: "host" }, { kind: "ns", ns: NS_A }, { kind: "ns", ns: NS_B }];
+
+const CHAR: DwarfType = {
+  kind: "base",
+  name: "char",
+  size: 1,
+  encoding: "char",
+  signed: true,
+  dieOffset: 1,
+};
+const CHAR_PTR: DwarfType = { kind: "pointer", size: 8, target: CHAR, dieOffset: 2 };
+const BUF: DwarfType = { kind: "array", element: CHAR, count: 200, dieOffset: 3 };
+const INT: DwarfType = {
+  kind: "base",
+  name: "int",
+  size: 4,
+  encoding: "signed",
+  signed: true,
+  dieOffset: 4,
+};
 
 /** Program variables of the shapes the DWARF layer will produce. */
 const RESOLVER: VariableResolver = {
@@ -66,6 +94,24 @@ const RESOLVER: VariableResolver = {
         };
       case "gone":
         return { type: "i64", expr: { kind: "unavailable", status: ValueStatus.OptimizedOut } };
+      case "name": // const char * in rdi
+        return { value: { kind: "scalar", type: CHAR_PTR, expr: { kind: "ctx", offset: 112 } } };
+      case "buf": // unsigned char[200] at rsi
+        return { value: { kind: "memory", type: BUF, addr: { kind: "ctx", offset: 104 } } };
+      case "libglobal": // an int of another module, rebased through proc_module_offsets
+        return {
+          value: {
+            kind: "memory",
+            type: INT,
+            addr: {
+              kind: "arith",
+              op: "add",
+              signed: false,
+              left: { kind: "const", value: 0x4010n },
+              right: { kind: "moduleOffsets", module: "/lib/libx.so", cookie: 7n },
+            },
+          },
+        };
     }
     return undefined;
   },
@@ -114,12 +160,34 @@ const CORPUS: Record<string, string> = {
     print f * arg0 / (field - 2);
   }`,
   twoTraces: "trace main { print $pid; } trace other.c:12 { print $tid; }",
+  strings: `trace main {
+    let s = "GET";
+    print "{} {} {} {}", strncmp(name, "abc", 3), starts_with(name, s), name == "exact", s;
+    if strncmp(name, "abcdef", arg0) || buf == "xyz" { print "A"; } else if name != s { print "B"; }
+  }`,
+  memcmp: `trace main {
+    let n = arg0 - 1;
+    if memcmp(buf, hex("de ad be ef")) && memcmp(name, buf, n) { print "EQ"; }
+    print "{} {} {}", memcmp(buf, &buf[100], 100), memcmp(name, hex("00"), 0), memcmp(&buf[1], buf, 150);
+  }`,
+  otherModule: `trace main {
+    print "{:p} {}", &libglobal, libglobal;
+    if libglobal > 3 { print "big"; }
+  }`,
+  bitwise: `trace main { print "{} {} {}", arg0 & 0xff | arg0 << 3 ^ ~arg0 >> 2, $sp, $pc; }`,
 };
 
 e2eTest("the verifier accepts every generated program shape", () => {
   const events = createMap(eventsMapSpec(1 << 16));
   const lost = createMap(lostMapSpec());
-  const fds = { [EVENTS_MAP]: events, [LOST_MAP]: lost };
+  const scratch = createMap(scratchMapSpec());
+  const shared = sharedMapSpecs().map((spec) => ({ ref: spec.ref, fd: createMap(spec) }));
+  const fds: Record<string, number> = {
+    [EVENTS_MAP]: events,
+    [LOST_MAP]: lost,
+    [SCRATCH_MAP]: scratch,
+  };
+  for (const m of shared) fds[m.ref] = m.fd;
   let loaded = 0;
   try {
     for (const [name, source] of Object.entries(CORPUS)) {
@@ -156,6 +224,8 @@ e2eTest("the verifier accepts every generated program shape", () => {
   } finally {
     closeFd(events);
     closeFd(lost);
+    closeFd(scratch);
+    for (const m of shared) closeFd(m.fd);
   }
   assert.equal(loaded, (Object.keys(CORPUS).length + 1) * FILTERS.length * VIEWS.length);
 });

@@ -10,7 +10,7 @@
 
 import type { IrExpr, IrPrintArg } from "../../../bpf/ir.ts";
 import { ValueType } from "../../../bpf/wire.ts";
-import type { BoundArg } from "../builtins.ts";
+import { type BoundArg, stringBytes } from "../builtins.ts";
 import type { Reporter, Span } from "../diagnostics.ts";
 import type { PrintInfo } from "../print_table.ts";
 import {
@@ -22,12 +22,14 @@ import {
 import { type DumpLength, DYNAMIC_DUMP_CAP, printPlan } from "../variables/print.ts";
 import {
   addressOf,
+  castTo,
   deref,
   type DValue,
   index as indexValue,
   member as memberValue,
   pointerAdd,
   pointerDiff,
+  scriptValueType,
   toScalar,
   ValueError,
 } from "../variables/values.ts";
@@ -199,6 +201,15 @@ class SiteBinder {
         const obj = this.value(v.operand);
         return this.#op(v.span, () => addressOf(obj, v.operand.text));
       }
+      case "cast": {
+        const obj = this.value(v.operand);
+        return this.#op(v.span, () => castTo(obj, v.type, v.operand.text));
+      }
+      case "castScript": {
+        const x = lowerExpr(this.scalar(v.operand));
+        const src: DValue = { kind: "scalar", type: scriptValueType(v.operand.type), expr: x };
+        return this.#op(v.span, () => castTo(src, v.type, v.text));
+      }
       case "ptrAdd": {
         const ptr = this.value(v.ptr);
         const n = lowerExpr(this.scalar(v.offset));
@@ -283,6 +294,18 @@ class SiteBinder {
     switch (a.kind) {
       case "scalar":
         return { kind: "scalar", expr: this.scalar(a.expr) };
+      case "constString": {
+        const bytes = stringBytes(a.value);
+        const arg: IrPrintArg = {
+          kind: "memory",
+          type: ValueType.Str,
+          addr: { kind: "const", value: 0n },
+          capacity: bytes.length + 1,
+          string: false,
+          constant: bytes,
+        };
+        return { kind: "ir", arg };
+      }
       case "address": {
         const addr: IrExpr = lowerExpr(this.scalar(a.addr));
         const type = a.str ? ValueType.Str : ValueType.Bytes;

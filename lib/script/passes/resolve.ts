@@ -20,7 +20,7 @@
 
 import type { IrExpr } from "../../../bpf/ir.ts";
 import { ValueType } from "../../../bpf/wire.ts";
-import { stripType } from "../../dwarf/index.ts";
+import { type DwarfType, stripType } from "../../dwarf/index.ts";
 import type { Block, Expr, Script, Stmt, TraceTarget } from "../ast.ts";
 import {
   arity,
@@ -35,6 +35,7 @@ import {
   stringBytes,
   VARIABLES,
 } from "../builtins.ts";
+import { applyDeclarator, builtinType, isShortSpelling, parseTypeSpelling } from "../cast_type.ts";
 import { closest, didYouMean, lineCol, type Reporter, type Span } from "../diagnostics.ts";
 import {
   type CompiledFormat,
@@ -57,6 +58,7 @@ import { type ScriptType, wireType } from "../types.ts";
 import { printPlan } from "../variables/print.ts";
 import {
   addressOf,
+  castTo,
   type CInt,
   deref,
   type DValue,
@@ -65,6 +67,7 @@ import {
   member as memberValue,
   pointerAdd,
   pointerDiff,
+  scriptValueType,
   toScalar,
   typeText,
   ValueError,
@@ -81,6 +84,9 @@ import type {
   RStmt,
   RValue,
 } from "./resolved.ts";
+
+/** The name of the cast form (`cast(expr, "TYPE")`), resolved here rather than in the registry. */
+const CAST = "cast";
 
 /** Inputs of {@link resolveScript}. */
 export interface ResolveOptions {
@@ -122,6 +128,8 @@ interface Binding {
   cint?: CInt;
   /** The program value the name stands for (typed `let`s and aliases). */
   value?: PValue;
+  /** A script string variable's value (`let s = "abc";`). */
+  str?: string;
 }
 
 /** Every `let` of a trace, found before checking (for "used before its let" diagnostics). */
@@ -338,7 +346,11 @@ class TraceResolver {
       );
     }
     const scope = this.scopes[this.scopes.length - 1];
-    if (value.kind === "string") throw this.#stringMisuse(value.span);
+    if (value.kind === "string") {
+      // a string variable: a compile-time constant (no code), usable where a string literal is
+      scope.set(s.name, { id: -1, name: s.name, type: "i64", span: s.nameSpan, str: value.value });
+      return { kind: "alias", name: s.name, span: s.span };
+    }
     if (value.kind === "bytes") throw this.#bytesMisuse(value);
     if (value.kind === "program") {
       // A number (or pointer) is computed once and keeps its C type; anything else (a struct,
@@ -349,7 +361,9 @@ class TraceResolver {
       } catch {
         scalar = undefined;
       }
-      if (scalar && scalar.kind === "value") {
+      // an array stays an alias (`let a = g.arr; a[1]`, `&a`), it does not decay
+      const isArray = stripType(value.first.type).kind === "array";
+      if (scalar && scalar.kind === "value" && !isArray) {
         const id = this.#nextId++;
         const dtype = scalar.dtype;
         scope.set(s.name, {
@@ -438,7 +452,12 @@ class TraceResolver {
     spec: FormatSpec,
     length?: RLength,
   ): RPrintArg & { view?: ValueView; wire: ValueType } {
-    if (c.kind === "string") throw this.#stringMisuse(c.span);
+    if (c.kind === "string") {
+      if (spec.conv !== FormatConv.Display && spec.conv !== FormatConv.Str || length) {
+        throw this.r.error(c.span, `'${spec.text}' does not apply to a string; use {} or {:s}`);
+      }
+      return { kind: "constString", value: c.value, view: { kind: "string" }, wire: ValueType.Str };
+    }
     if (c.kind === "bytes") throw this.#bytesMisuse(c);
     if (c.kind === "program") {
       try {
@@ -838,9 +857,10 @@ class TraceResolver {
 
   #call(e: Expr & { kind: "call" }): RExpr {
     if (e.name === "entry") return this.#entry(e);
+    if (e.name === CAST) return this.#cast(e);
     const fn = builtinFunction(e.name);
     if (!fn) {
-      const names = FUNCTIONS.map((f) => f.name);
+      const names = [...FUNCTIONS.map((f) => f.name), CAST];
       const hint = didYouMean(e.name, names);
       const known = hint ? "" : ` (functions: ${names.join(", ")})`;
       throw this.r.error(e.nameSpan, `unknown function '${e.name}'${hint}${known}`);
@@ -882,6 +902,72 @@ class TraceResolver {
       return { kind: "const", value: folded.value, type: fn.result, span: e.span };
     }
     return { kind: "call", fn, args, type: fn.result, span: e.span };
+  }
+
+  /** `cast(expr, "TYPE")`: a program value of that type (see `castTo`). */
+  #cast(e: Expr & { kind: "call" }): PValue {
+    if (e.args.length !== 2) {
+      throw this.r.error(
+        e.span,
+        `cast takes 2 arguments (cast(expr, "TYPE")), but ${plural(e.args.length, "argument")} ` +
+          `${e.args.length === 1 ? "was" : "were"} given`,
+      );
+    }
+    const [what, typeArg] = e.args;
+    if (typeArg.kind !== "string") {
+      throw this.r.error(
+        typeArg.span,
+        'argument 2 of cast (TYPE) must be a string literal naming a type, e.g. "struct node *"',
+      );
+    }
+    const target = this.#typeNamed(typeArg.value, typeArg.span);
+    const operand = this.#expr(what);
+    if (operand.kind === "string") throw this.#stringMisuse(operand.span);
+    if (operand.kind === "bytes") throw this.#bytesMisuse(operand);
+    const text = this.#text(e.span);
+    if (operand.kind === "program") {
+      return this.#pvalue(
+        e.span,
+        () => castTo(operand.first, target, operand.text),
+        (type) => ({ kind: "cast", operand: operand.path, type, text, span: e.span }),
+      );
+    }
+    const src: DValue = {
+      kind: "scalar",
+      type: scriptValueType(operand.type),
+      expr: { kind: "const", value: 0n },
+    };
+    return this.#pvalue(
+      e.span,
+      () => castTo(src, target, text),
+      (type) => ({ kind: "castScript", operand, type, text, span: e.span }),
+    );
+  }
+
+  /** The DWARF type a cast's type string names (errors at the string). */
+  #typeNamed(spelling: string, span: Span): DwarfType {
+    const s = parseTypeSpelling(spelling);
+    if (typeof s === "string") throw this.r.error(span, `cast: "${spelling}" is not a type (${s})`);
+    let base = isShortSpelling(s) ? builtinType(s, false) : undefined;
+    if (!base) {
+      const found = this.opts.resolveVariable.findType?.(s, this.ctx);
+      // a C base spelling (int32_t) defined by several other modules is the built-in one
+      const builtin = builtinType(s, true);
+      if (found?.ok) base = found.type;
+      else if (found && found.reason === "ambiguous" && !builtin) {
+        const name = s.tag ? `${s.tag} ${s.name}` : s.name;
+        throw this.r.error(
+          span,
+          `cast: type '${name}' is ambiguous: it is defined in ${found.modules.length} other ` +
+            `modules (${found.modules.join(", ")}) and not in the probed one`,
+        );
+      } else base = builtin;
+    }
+    if (!base) {
+      const name = s.tag ? `${s.tag} ${s.name}` : s.name;
+      throw this.r.error(span, `cast: type '${name}' was not found in the debug info`);
+    }
+    return applyDeclarator(base, s);
   }
 
   #callArg(fn: BuiltinFunction, i: number, a: Expr): RCallArg {
@@ -958,6 +1044,7 @@ class TraceResolver {
   #ident(name: string, span: Span): RExpr {
     const b = this.#lookup(name);
     if (b) {
+      if (b.str !== undefined) return { kind: "string", value: b.str, span };
       if (b.value) return { ...b.value, text: name, span };
       return { kind: "var", id: b.id, name, type: b.type, span, cint: b.cint };
     }
@@ -1198,6 +1285,13 @@ class TraceResolver {
       return this.#stringCompare(e, l, r, operator.op);
     }
     const left0 = this.#scalar(l);
+    if (operator.kind === "logical") {
+      // `1 || x`, `0 && x`: x is never evaluated (whatever it is), the result is known
+      const k = constantOf(left0);
+      if (k !== undefined && (k !== 0n) === (operator.op === "or")) {
+        return { kind: "const", value: operator.op === "or" ? 1n : 0n, type: "bool", span };
+      }
+    }
     const right0 = this.#scalar(r);
     switch (operator.kind) {
       case "logical":

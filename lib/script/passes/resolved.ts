@@ -33,6 +33,10 @@ export type RValue =
     | { kind: "ptrAdd"; ptr: RValue; offset: RScalar; negate: boolean }
     /** A typed `let` of a program scalar: the value of script variable `id`. */
     | { kind: "letValue"; id: number }
+    /** `cast(operand, "T")` of a program value (`type` is T). */
+    | { kind: "cast"; operand: RValue }
+    /** `cast(expr, "T")` of a script value. */
+    | { kind: "castScript"; operand: RScalar }
   )
   & { type: DwarfType; text: string; span: Span };
 
@@ -107,6 +111,8 @@ export type RPrintArg =
   | { kind: "scalar"; expr: RScalar }
   /** A program value under placeholder `spec` (how it is copied is planned per site). */
   | { kind: "program"; value: RValue; spec: FormatSpec; length?: RLength }
+  /** A string known at compile time (a script string variable). */
+  | { kind: "constString"; value: string }
   /** A script integer used as an address (`{:x.4}` of a number). */
   | { kind: "address"; addr: RScalar; str: boolean; length: RLength };
 

@@ -164,6 +164,19 @@ export function printPlan(
         };
       }
       const size = s.size;
+      if (s.kind === "base" && s.encoding === "float" && size > 8 && v.kind === "memory") {
+        // a long double: its bytes are copied, userspace decodes them
+        return {
+          arg: {
+            kind: "memory",
+            type: ValueType.Bytes,
+            addr: v.addr,
+            capacity: size,
+            string: false,
+          },
+          view: { kind: "layout", layout: layoutOf(v.type) },
+        };
+      }
       if (size < 1 || size > 8) {
         throw new ValueError(`'${what}' is a ${size}-byte ${typeText(v.type)}: cannot be shown`);
       }

@@ -18,10 +18,12 @@ import type { IrExpr } from "../../../bpf/ir.ts";
 import { ptRegsOffset } from "../../dwarf/expr.ts";
 import {
   type ResolvedVariable,
+  type TypeLookup,
   type VariableContext,
   VariableError,
   type VariableResolver,
 } from "../resolver.ts";
+import type { TypeSpelling } from "../cast_type.ts";
 import { ValueStatus } from "../../../bpf/wire.ts";
 import type { DwarfLoad } from "./load.ts";
 import { type Bias, PROBE_MODULE_BIAS, valueFromPlan } from "./location.ts";
@@ -208,6 +210,33 @@ export class DwarfVariableResolver implements VariableResolver {
       }
       throw e;
     }
+  }
+
+  findType(spelling: TypeSpelling, ctx: VariableContext): TypeLookup {
+    const kind = spelling.tag ?? "any";
+    const probe = this.#probe(ctx);
+    const own = this.#dwarf(probe.module);
+    if (own.ok) {
+      const t = own.dwarf.typesNamed(spelling.name, kind);
+      if (t.length > 0) return { ok: true, type: t[0] };
+    }
+    const hits: { path: string; type: DwarfType }[] = [];
+    for (const m of this.#opts.modules ?? []) {
+      if (m === probe.module || m.path === probe.module.path) continue;
+      const d = this.#dwarf(m);
+      if (!d.ok) continue;
+      const t = d.dwarf.typesNamed(spelling.name, kind);
+      if (t.length > 0) hits.push({ path: m.path, type: t[0] });
+    }
+    if (hits.length === 1) return { ok: true, type: hits[0].type };
+    if (hits.length > 1) {
+      return {
+        ok: false,
+        reason: "ambiguous",
+        modules: hits.map((h) => h.path),
+      };
+    }
+    return { ok: false, reason: "not-found" };
   }
 
   closeNames(name: string, ctx: VariableContext): string[] {

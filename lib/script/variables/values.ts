@@ -489,6 +489,8 @@ function strideOf(v: DValue, what: string): { size: number; target: DwarfType } 
   const t = stripType(v.type);
   const target = t.kind === "pointer" ? t.target : t.kind === "array" ? t.element : undefined;
   if (!target) throw new ValueError(`'${what}' is not a pointer`);
+  // `void *` arithmetic counts bytes (the GNU C extension upstream follows)
+  if (stripType(target).kind === "void") return { size: 1, target };
   const size = typeSize(target);
   if (size === undefined || size === 0) {
     throw new ValueError(
@@ -530,4 +532,81 @@ export function pointerDiff(a: DValue, b: DValue, whatA: string, whatB: string):
   return sa.size === 1
     ? bytes
     : { kind: "arith", op: "div", signed: true, left: bytes, right: irConst(sa.size) };
+}
+
+/**
+ * `cast(v, "T")`: `v` seen as a `T`. To a pointer: the integer (or address) value; to a struct,
+ * union or array: the object at the address `v` holds (a pointer) or at `v`'s own address; to an
+ * integer, enum or bool: C's conversion (truncation, sign extension, `!= 0` for bool).
+ */
+export function castTo(v: DValue, target: DwarfType, what: string): DValue {
+  const t = stripType(target);
+  if (v.kind === "unavailable") return { ...v, type: target };
+  switch (t.kind) {
+    case "pointer":
+      return { kind: "scalar", type: target, expr: toScalar(v, what).expr };
+    case "struct":
+    case "union":
+    case "array": {
+      const src = stripType(v.type);
+      if (src.kind === "pointer" || (src.kind === "base" && src.encoding !== "float")) {
+        return { kind: "memory", type: target, addr: followed(toScalar(v, what).expr) };
+      }
+      if (v.kind === "memory" && !v.bits) return { kind: "memory", type: target, addr: v.addr };
+      throw new ValueError(
+        `cannot cast '${what}' (${typeText(v.type)}) to ${typeText(target)}: it is neither a ` +
+          "pointer nor an object in memory",
+      );
+    }
+    case "base":
+    case "enum": {
+      if (t.kind === "base" && t.encoding === "float") {
+        throw new ValueError(
+          `cannot cast '${what}' to ${typeText(target)}: floats are not supported`,
+        );
+      }
+      const x = toScalar(v, what).expr;
+      if (t.kind === "base" && t.encoding === "bool") {
+        const expr: IrExpr = {
+          kind: "compare",
+          op: "ne",
+          signed: false,
+          left: x,
+          right: irConst(0),
+        };
+        return { kind: "scalar", type: target, expr };
+      }
+      return { kind: "scalar", type: target, expr: fitTo(x, t.size, t.signed) };
+    }
+    default:
+      throw new ValueError(`cannot cast '${what}' to ${typeText(target)}`);
+  }
+}
+
+/** The synthesized C type of a script value of type `t` (for `cast` of a script value). */
+export function scriptValueType(t: ScriptType): DwarfType {
+  switch (t) {
+    case "bool":
+      return { kind: "base", name: "bool", size: 1, encoding: "bool", signed: false, dieOffset: 0 };
+    case "u64":
+      return {
+        kind: "base",
+        name: "unsigned long",
+        size: 8,
+        encoding: "unsigned",
+        signed: false,
+        dieOffset: 0,
+      };
+    case "ptr":
+      return pointerTo({ kind: "void", dieOffset: 0 });
+    case "i64":
+      return {
+        kind: "base",
+        name: "long",
+        size: 8,
+        encoding: "signed",
+        signed: true,
+        dieOffset: 0,
+      };
+  }
 }
