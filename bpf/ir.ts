@@ -185,6 +185,15 @@ export interface IrMemoryArg {
   constant?: Uint8Array;
 }
 
+/**
+ * The one value of a `backtrace` statement's event: registers and a copy of the user stack
+ * (`stack_capture.ts`); its size is the program's `stackCopyBytes` option.
+ */
+export interface IrStackArg {
+  kind: "stack";
+  type: ValueType.Stack;
+}
+
 /** One argument of a `print`. */
 export type IrPrintArg = IrScalarArg | IrMemoryArg;
 
@@ -204,7 +213,9 @@ export type IrStmt =
    * Conditional; `else` may be empty (an `else if` is an `if` inside `else`). A condition whose
    * evaluation failed is false; with `error` the failure is reported in an ExprError event first.
    */
-  | { kind: "if"; cond: IrExpr; then: IrStmt[]; else: IrStmt[]; error?: IrExprError };
+  | { kind: "if"; cond: IrExpr; then: IrStmt[]; else: IrStmt[]; error?: IrExprError }
+  /** `bt`: emit one event with `printId` holding a stack capture ({@link IrStackArg}). */
+  | { kind: "backtrace"; printId: number };
 
 /** One `trace` block: becomes one BPF program. */
 export interface IrTrace {

@@ -39,6 +39,7 @@ import {
   type IrExprError,
   type IrMemoryArg,
   type IrPrintArg,
+  type IrStackArg,
   type IrStmt,
   type IrTrace,
   walkStmts,
@@ -46,6 +47,12 @@ import {
 import { emitBytesEqual } from "./bytes_compare.ts";
 import { DEFAULT_RINGBUF_SIZE, EVENTS_MAP, LOST_MAP } from "./maps.ts";
 import { StackFrame } from "./stack_frame.ts";
+import {
+  CAPTURE_REGS_SIZE,
+  DEFAULT_BACKTRACE_DEPTH,
+  emitStackCapture,
+  stackCopyBytes,
+} from "./stack_capture.ts";
 import type { PidNsRef, PidView, TaskFilter } from "./task_filter.ts";
 import { emitModuleOffsetsLookup } from "./sysmon_lookup.ts";
 import { emitEntryPush, emitReturnPop, type ReturnPairing } from "./return_pairing.ts";
@@ -68,6 +75,8 @@ export interface TraceProgramOptions {
   filter: TaskFilter;
   /** Which pid numbers `$pid` / `$tid` report. */
   pidView: PidView;
+  /** Bytes of user stack each `bt` copies (default: `stackCopyBytes(128)`). */
+  stackCopyBytes?: number;
   /** Size of the `events` ring in bytes (default 4 MiB); sets the default wake-up threshold. */
   ringbufSize?: number;
   /** Bytes waiting in the ring from which a submit forces a wake-up (default ring size / 8). */
@@ -90,6 +99,9 @@ export interface TraceProgramOptions {
 export class ProgramBuildError extends Error {
   override name = "ProgramBuildError";
 }
+
+/** The value of a `backtrace` event. */
+const STACK_ARG: IrStackArg = { kind: "stack", type: ValueType.Stack };
 
 /** Size of `struct pt_regs` on x86_64 (21 u64 fields). */
 export const PT_REGS_SIZE = 168;
@@ -199,7 +211,7 @@ class TraceCodegen {
     let prints = 0;
     walkStmts(this.trace.body, {
       stmt: (s) => {
-        if (s.kind === "print") prints++;
+        if (s.kind === "print" || s.kind === "backtrace") prints++;
       },
       expr: (e) => {
         if (e.kind === "builtin") used.add(e.builtin);
@@ -332,6 +344,9 @@ class TraceCodegen {
           this.frame.release(errMark);
           break;
         }
+        case "backtrace":
+          this.#print(s.printId, [STACK_ARG]);
+          break;
         case "if": {
           const errMark = this.frame.mark();
           if (s.error) this.#errorSlots(s.error.id);
@@ -439,9 +454,10 @@ class TraceCodegen {
     return found;
   }
 
-  #print(printId: number, args: readonly IrPrintArg[]): void {
+  #print(printId: number, args: readonly (IrPrintArg | IrStackArg)[]): void {
     const a = this.a;
     const lens = args.map((arg) => {
+      if (arg.kind === "stack") return CAPTURE_REGS_SIZE + this.#stackBytes();
       if (arg.kind === "memory") {
         if (arg.type !== ValueType.Str && arg.type !== ValueType.Bytes) {
           throw new ProgramBuildError(`memory argument of type ${ValueType[arg.type]}`);
@@ -523,6 +539,22 @@ class TraceCodegen {
         this.#memoryArg(arg, off);
         return;
       }
+      if (arg.kind === "stack") {
+        this.#valueHeader(off, arg.type, lens[i]);
+        const mark = this.frame.mark();
+        emitStackCapture(a, {
+          record: Reg.R7,
+          ctx: Reg.R6,
+          payload: off + VALUE_HEADER_SIZE,
+          usedField: off + ValueHeaderOffset.Used,
+          stackBytes: this.#stackBytes(),
+          label: (what) => this.#label(what),
+          pidTgidSlot: SLOT_PID_TGID,
+          scratchSlot: this.frame.alloc(),
+        });
+        this.frame.release(mark);
+        return;
+      }
       const fallible = this.#fallible(arg.expr);
       if (fallible) this.#resetStatus();
       this.#expr(arg.expr);
@@ -565,6 +597,11 @@ class TraceCodegen {
       a.ldImm64(Reg.R1, view.getBigUint64(i, true))
         .stx(Size.DW, Reg.R7, off + VALUE_HEADER_SIZE + i, Reg.R1);
     }
+  }
+
+  /** Bytes of user stack a `bt` copies. */
+  #stackBytes(): number {
+    return this.opts.stackCopyBytes ?? stackCopyBytes(DEFAULT_BACKTRACE_DEPTH);
   }
 
   /** Writes a value record header (status Ok, `used` 0) at `off` of the record. */

@@ -71,6 +71,11 @@ export enum ValueType {
   Bytes = 5,
   /** Address (u64). */
   Ptr = 6,
+  /**
+   * A backtrace capture (`bt`): registers then a copy of the user stack from sp; `used` = the
+   * bytes captured (see `stack_capture.ts`).
+   */
+  Stack = 7,
 }
 
 /** Whether a value could be produced; numbering follows upstream GhostScope's VariableStatus. */
@@ -186,7 +191,8 @@ export function decodeEvent(bytes: Uint8Array): DecodedEvent {
       throw new WireError(`value at offset ${p} (${len} bytes) overruns a ${n}-byte event`);
     }
     const used = view.getUint32(p + ValueHeaderOffset.Used, true);
-    const end = used !== 0 && used < len && (type === ValueType.Str || type === ValueType.Bytes)
+    const end = used !== 0 && used < len &&
+        (type === ValueType.Str || type === ValueType.Bytes || type === ValueType.Stack)
       ? data + used
       : capEnd;
     let value: DecodedValue["value"] = null;

@@ -48,6 +48,7 @@ const OPTIONS = {
   "emit-ready-marker": { type: "string" },
   "no-status": { type: "boolean" },
   "ringbuf-size": { type: "string" },
+  "backtrace-depth": { type: "string" },
   "no-sysmon": { type: "boolean" },
   "debug-file": { type: "string" },
   module: { type: "string" },
@@ -128,6 +129,12 @@ function traceSettings(values: Values): PartialSettings {
   }
   if (values["ringbuf-size"] !== undefined) {
     settings.ringbufSize = parsePositiveInt(values["ringbuf-size"], "--ringbuf-size");
+  }
+  if (values["backtrace-depth"] !== undefined) {
+    settings.backtraceDepth = parsePositiveInt(values["backtrace-depth"], "--backtrace-depth");
+    if (settings.backtraceDepth > 128) {
+      throw new UsageError(`--backtrace-depth: must be 1..128, got ${settings.backtraceDepth}`);
+    }
   }
   if (values["emit-ready-marker"] !== undefined) {
     settings.readyMarker = values["emit-ready-marker"];

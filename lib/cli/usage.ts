@@ -28,6 +28,7 @@ USAGE
                            print TEXT on its own line on stdout once every probe is attached
       --no-status          no status lines on stderr
       --ringbuf-size BYTES event ring buffer size (power of two, default 8388608)
+      --backtrace-depth N  frames a bt statement shows at most (1..128, default 128)
       --no-sysmon          do not follow process lifecycles (exec/fork/exit/mmap); globals of
                            other modules: -p uses the maps at start, -t shows them unavailable
       --module PATH        also look up script globals in this library (one the target

@@ -62,6 +62,12 @@ const KEYS: KeySpec[] = [
     parse: parseBool,
   },
   {
+    setting: "backtraceDepth",
+    file: "backtrace_depth",
+    env: "GHOSTSCOPE_BACKTRACE_DEPTH",
+    parse: (v, w) => parsePositiveInt(String(v), w),
+  },
+  {
     setting: "allowDebugMismatch",
     file: "allow_debug_mismatch",
     env: "GHOSTSCOPE_ALLOW_DEBUG_MISMATCH",

@@ -30,6 +30,8 @@ export interface Settings {
   debugFile?: string;
   /** Use a separate debug file even when its CRC32 or build-id does not match the module. */
   allowDebugMismatch: boolean;
+  /** Frames a `bt` shows at most (1..128). */
+  backtraceDepth: number;
 }
 
 /** Settings as given by one source (CLI, environment or file): anything may be missing. */
@@ -42,6 +44,7 @@ export const DEFAULT_SETTINGS: Settings = {
   ringbufSize: 8 * 1024 * 1024,
   enableSysmonForTarget: true,
   allowDebugMismatch: false,
+  backtraceDepth: 128,
 };
 
 /** Parses an output mode, naming `where` it came from in the error. */
@@ -55,6 +58,12 @@ export function parseOutputMode(text: string, where: string): OutputMode {
 
 /** Checks cross-field rules once every source is merged. */
 export function validateSettings(settings: Settings, where: (key: keyof Settings) => string) {
+  const depth = settings.backtraceDepth;
+  if (depth < 1 || depth > 128) {
+    throw new UsageError(
+      `${where("backtraceDepth")}: backtrace depth must be 1..128, got ${depth}`,
+    );
+  }
   const size = settings.ringbufSize;
   if (size < 4096 || (size & (size - 1)) !== 0) {
     throw new UsageError(

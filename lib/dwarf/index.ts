@@ -26,6 +26,7 @@ import { type DieRef, DwarfFile } from "./file.ts";
 import { regName } from "./expr.ts";
 import { isBlockForm } from "./forms.ts";
 import { lineAddresses, type LineLookup } from "./lineaddr.ts";
+import { type SourceFrame, sourceFramesAt } from "./pc_source.ts";
 import {
   buildNameIndex,
   buildUnitNameIndex,
@@ -52,6 +53,8 @@ import type { DwarfSections } from "./unit.ts";
 
 export type { DwarfSections } from "./unit.ts";
 export type { CfaRow, CfaRule, RegRule } from "./cfa.ts";
+export { CallFrames } from "./cfa.ts";
+export type { SourceFrame, SourcePosition } from "./pc_source.ts";
 export type { LineLocation, LineLookup } from "./lineaddr.ts";
 export type {
   CompileUnitInfo,
@@ -159,6 +162,8 @@ export interface DwarfInfo {
   closeVariableNames(pc: number, name: string): string[];
   /** The call frame row at `pc` (CFA rule and saved registers). */
   cfaAt(pc: number): CfaLookup;
+  /** Inlined calls containing `pc` (innermost first), then its function, with positions. */
+  sourceFramesAt(pc: number): SourceFrame[];
   /** Types named `name` (DW_AT_name, without `struct`), of `kind`; definitions first. */
   typesNamed(name: string, kind: TypeKind): DwarfType[];
 }
@@ -405,6 +410,10 @@ class Dwarf implements DwarfInfo {
       const global = closeNames(name, this.index().variables.keys());
       return [...new Set([...local, ...global])].slice(0, 5);
     });
+  }
+
+  sourceFramesAt(pc: number): SourceFrame[] {
+    return guard(() => sourceFramesAt(this.file, this.scopes, pc));
   }
 
   cfaAt(pc: number): CfaLookup {

@@ -13,4 +13,6 @@ export interface EventLine {
   text: string;
   /** The argument values in script order. */
   values: readonly unknown[];
+  /** A `bt` event's frames (JSON output carries them as an array of objects). */
+  backtrace?: unknown;
 }

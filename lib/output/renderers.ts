@@ -35,6 +35,7 @@ export function renderJson(event: EventLine): string {
     host_tid: event.hostTid,
     message: event.text,
     values: event.values.map(jsonValue),
+    ...(event.backtrace === undefined ? {} : { backtrace: event.backtrace }),
   });
 }
 

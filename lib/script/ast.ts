@@ -80,7 +80,19 @@ export type Stmt =
   | { kind: "print"; expr: Expr; span: Span }
   | { kind: "let"; name: string; nameSpan: Span; value: Expr; span: Span }
   /** `if cond { } else ...`; an `else if` is a nested `if` as the only statement of `otherwise`. */
-  | { kind: "if"; cond: Expr; then: Block; otherwise?: Block; span: Span };
+  | { kind: "if"; cond: Expr; then: Block; otherwise?: Block; span: Span }
+  /** `bt;` / `backtrace raw noinline;` */
+  | { kind: "backtrace"; mode: BacktraceOptions; span: Span };
+
+/**
+ * What a `bt` shows: inline frames (`inline`, the default; `noinline` drops them), parameters
+ * (`full`), module cookies and runtime ips (`raw`).
+ */
+export interface BacktraceOptions {
+  inline: boolean;
+  full: boolean;
+  raw: boolean;
+}
 
 /** `{ statements }`. */
 export interface Block {

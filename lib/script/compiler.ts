@@ -24,6 +24,7 @@ import type { Assembler } from "../../bpf/asm.ts";
 import type { IrTrace } from "../../bpf/ir.ts";
 import type { PidNsRef, PidView, TaskFilter } from "../../bpf/task_filter.ts";
 import { buildTraceProgram } from "../../bpf/trace_program.ts";
+import { DEFAULT_BACKTRACE_DEPTH, stackCopyBytes } from "../../bpf/stack_capture.ts";
 import type { TraceTarget } from "./ast.ts";
 import { Reporter } from "./diagnostics.ts";
 import { parseScript } from "./parser.ts";
@@ -58,6 +59,8 @@ export interface CompileOptions {
    * modules looked up in `proc_module_offsets` (see `offsetsBias`).
    */
   offsetsSelfNs?: PidNsRef;
+  /** Frames a `bt` may show (`--backtrace-depth`, 1..128; default 128): sizes its stack copy. */
+  backtraceDepth?: number;
 }
 
 /** One compiled `trace` block. */
@@ -143,6 +146,7 @@ function compileTrace(
         ringbufSize: opts.ringbufSize,
         wakeupThreshold: opts.wakeupThreshold,
         offsetsSelfNs: opts.offsetsSelfNs,
+        stackCopyBytes: stackCopyBytes(opts.backtraceDepth ?? DEFAULT_BACKTRACE_DEPTH),
         probeLinkAddress: usesModuleBias(ir) ? bound.probeAddress : undefined,
       }));
     } catch (e) {

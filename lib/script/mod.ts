@@ -10,9 +10,9 @@ export {
   compileScript,
   programForSite,
 } from "./compiler.ts";
-export { renderEvent } from "./render.ts";
+export { type EventContext, renderEvent } from "./render.ts";
 export type { PrintInfo } from "./print_table.ts";
-export type { TraceTarget } from "./ast.ts";
+export type { BacktraceOptions, TraceTarget } from "./ast.ts";
 export {
   type ResolvedVariable,
   type VariableContext,

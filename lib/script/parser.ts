@@ -189,9 +189,7 @@ class Parser {
           `assignment is not supported: variables are immutable; use 'let ${t.text} = ...' to bind once`,
         );
       }
-      if (t.text === "backtrace" || t.text === "bt") {
-        throw this.r.error(t.span, `'${t.text}' is not supported yet`);
-      }
+      if (t.text === "backtrace" || t.text === "bt") return this.#backtrace();
     }
     throw this.r.error(t.span, `expected a statement (print, let, if), found ${describe(t)}`);
   }
@@ -234,6 +232,33 @@ class Parser {
     const expr = this.#expr();
     const semi = this.#semicolon("print");
     return { kind: "print", expr, span: span(kw.span, semi.span) };
+  }
+
+  /** `bt [raw] [full] [inline|noinline];` (options in any order). */
+  #backtrace(): Stmt {
+    const kw = this.#next();
+    const mode = { inline: true, full: false, raw: false };
+    const seen = new Map<string, Token>();
+    while (this.#peek.kind === TokKind.Ident) {
+      const w = this.#next();
+      if (!["raw", "full", "inline", "noinline"].includes(w.text)) {
+        throw this.r.error(
+          w.span,
+          `unknown ${kw.text} option '${w.text}' (raw, full, inline, noinline)`,
+        );
+      }
+      const clash = w.text === "inline" ? "noinline" : w.text === "noinline" ? "inline" : undefined;
+      const other = clash === undefined ? undefined : seen.get(clash);
+      if (other !== undefined) {
+        throw this.r.error(w.span, `'${w.text}' contradicts '${other.text}'`);
+      }
+      seen.set(w.text, w);
+      if (w.text === "raw") mode.raw = true;
+      else if (w.text === "full") mode.full = true;
+      else mode.inline = w.text === "inline";
+    }
+    const semi = this.#semicolon(kw.text);
+    return { kind: "backtrace", mode, span: span(kw.span, semi.span) };
   }
 
   #let(): Stmt {

@@ -5,6 +5,7 @@
  */
 
 import type { ValueType } from "../../bpf/wire.ts";
+import type { BacktraceOptions } from "./ast.ts";
 import type { CompiledFormat, ValueView } from "./format.ts";
 
 /** What userspace needs to render the events of one `print`. */
@@ -18,6 +19,8 @@ export interface PrintInfo {
   views: (ValueView | undefined)[];
   /** The statement's source text (for debugging and JSON output). */
   text: string;
+  /** Set for a `bt` statement: its one value is a stack capture, rendered as a backtrace. */
+  backtrace?: BacktraceOptions;
   /**
    * `exprError`: not a print of the script but the ExprError event of a failed `if` condition
    * or a failed built-in call inside a print (`text` is the expression; one value, carrying the

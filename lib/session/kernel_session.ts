@@ -3,6 +3,7 @@
  * uprobe link per probe site. Every object is registered with {@link Resources} as it is created,
  * so a failure half-way through attaching still releases everything.
  */
+import { STACK_TOPS_MAP, stackTopsMapSpec } from "../../bpf/stack_capture.ts";
 import { closeFd, loadProgram, mapLookup, possibleCpus, ProgType } from "../../ffi/bpf.ts";
 import { VerifierError } from "../../ffi/errors.ts";
 import { attachBpf, openUprobe, openUprobeAsync } from "../../ffi/perf.ts";
@@ -35,8 +36,15 @@ export function createSessionMaps(resources: Resources, ringbufSize: number): Se
   const lostFd = createHeldMap(resources, lostMapSpec());
   // buffers of byte-string comparisons larger than the stack (bpf/bytes_compare.ts)
   const scratchFd = createHeldMap(resources, scratchMapSpec());
+  // each thread's stack top, for `bt` (bpf/stack_capture.ts)
+  const stackTopsFd = createHeldMap(resources, stackTopsMapSpec());
   return {
-    fds: { [EVENTS_MAP]: eventsFd, [LOST_MAP]: lostFd, [SCRATCH_MAP]: scratchFd },
+    fds: {
+      [EVENTS_MAP]: eventsFd,
+      [LOST_MAP]: lostFd,
+      [SCRATCH_MAP]: scratchFd,
+      [STACK_TOPS_MAP]: stackTopsFd,
+    },
     eventsFd,
     lostFd,
   };

@@ -79,6 +79,10 @@ export async function runPipeline(
     modules,
     debugInfo,
   });
+  // Loaded on demand: the unwinder and symbolizer only serve scripts with `bt`.
+  const renderLib = compiled.prints.some((p) => p.backtrace !== undefined)
+    ? await import("./render_context.ts")
+    : undefined;
   const monitored = settings.enableSysmonForTarget && (mode.alwaysMonitor || offsets.length > 0);
   // Loaded on demand: the tracker is ~17 modules a plain -p run never needs.
   const monitorLib = monitored ? await import("./monitor.ts") : undefined;
@@ -123,6 +127,12 @@ export async function runPipeline(
       };
     },
     explainAttachError: (err) => plan === undefined ? err : explainVanishedTarget(err, plan),
+    renderContext: renderLib && ((display) =>
+      new renderLib.SessionRenderContext({
+        procPidOf: (e) => display(e).pid,
+        depth: settings.backtraceDepth,
+        debugInfo,
+      })),
   });
 }
 
@@ -170,6 +180,7 @@ export function prepareTrace(o: PrepareOptions): PreparedTrace {
     inputPid: scope.inputPid,
     sourceName: o.request.script.origin,
     ringbufSize: o.settings.ringbufSize,
+    backtraceDepth: o.settings.backtraceDepth,
     offsetsSelfNs: offsets === undefined ? undefined : offsetsSelfNs(),
     resolveVariable: processVariableResolver({
       modules,

@@ -9,7 +9,7 @@ import type { DecodedEvent } from "../../bpf/wire.ts";
 import type { Settings } from "../config/settings.ts";
 import { type CompiledScript, programForSite } from "../script/mod.ts";
 import { createReturnMaps } from "./return_maps.ts";
-import { EventConsumer, type PidDisplay } from "./event_consumer.ts";
+import { type BacktraceContext, EventConsumer, type PidDisplay } from "./event_consumer.ts";
 import { runEventLoop } from "./event_loop.ts";
 import {
   createSessionMaps,
@@ -70,6 +70,8 @@ export interface StreamOptions {
   prepare: (resources: Resources) => StreamHooks;
   /** Rewrites an attach error into the message the user expects. */
   explainAttachError?: (err: unknown) => unknown;
+  /** Builds the render context (backtraces) from the ids events are shown with. */
+  renderContext?: (display: PidDisplay) => BacktraceContext;
 }
 
 /** Attaches and streams; resolves to the exit code once everything is released. */
@@ -85,7 +87,13 @@ export async function attachAndStream(o: StreamOptions): Promise<number> {
   try {
     const maps = createSessionMaps(resources, settings.ringbufSize);
     const hooks = o.prepare(resources);
-    const consumer = new EventConsumer(o.compiled, settings, hooks.display, hooks.observe);
+    const consumer = new EventConsumer(
+      o.compiled,
+      settings,
+      hooks.display,
+      hooks.observe,
+      o.renderContext?.(hooks.display),
+    );
     const mapFds = { ...hooks.mapFds, ...maps.fds, ...createReturnMaps(resources, o.compiled) };
     mark("maps and consumer");
     const linked: Array<{ progFd: number; site: ProbeSite }> = [];

@@ -128,6 +128,9 @@ class SiteBinder {
             span: s.span,
           });
           break;
+        case "backtrace":
+          out.push(s);
+          break;
         case "if":
           out.push({
             kind: "if",

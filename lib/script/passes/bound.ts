@@ -84,7 +84,8 @@ export type BStmt =
     else: BStmt[];
     span: Span;
     errorPrintId?: number;
-  };
+  }
+  | { kind: "backtrace"; printId: number; span: Span };
 
 /** A trace block bound to one probe site. */
 export interface BoundTrace {

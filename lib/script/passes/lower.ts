@@ -74,6 +74,9 @@ export function lowerStmts(
         });
         break;
       }
+      case "backtrace":
+        out.push({ kind: "backtrace", printId: s.printId });
+        break;
       case "if": {
         const error = s.errorPrintId !== undefined
           ? { id: state.nextError++, printId: s.errorPrintId }

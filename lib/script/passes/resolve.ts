@@ -321,6 +321,19 @@ class TraceResolver {
       }
       case "printf":
         return this.#printf(s);
+      case "backtrace": {
+        const printId = this.prints.length;
+        this.prints.push({
+          printId,
+          traceId: this.traceId,
+          format: { source: "", literals: [""], convs: [], specs: [], argCount: 0 },
+          argTypes: [ValueType.Stack],
+          views: [undefined],
+          text: this.r.source.slice(s.span.start, s.span.end),
+          backtrace: s.mode,
+        });
+        return { kind: "backtrace", printId, span: s.span };
+      }
       case "if": {
         const cond = this.#scalarExpr(s.cond);
         const errorPrintId = mayFail(cond) ? this.#exprErrorPrint(s.cond.span) : undefined;

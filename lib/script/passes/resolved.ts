@@ -130,7 +130,9 @@ export type RStmt =
     else: RStmt[];
     span: Span;
     errorPrintId?: number;
-  };
+  }
+  /** `bt`: a stack capture under `printId` (its PrintInfo carries the display options). */
+  | { kind: "backtrace"; printId: number; span: Span };
 
 /** A parameter `entry(x)` captures: read at the entry site, bound to variable `id` at return. */
 export interface EntryCapture {
