@@ -66,3 +66,30 @@ e2eTest("wildcard: a pattern nothing matches names the module (exit 2)", async (
     /^ghostscope: trace zz_\*: no function of .*wildcard( or its libraries)? matches\n?$/,
   );
 });
+
+e2eTest("wildcard: $func is the function's name in --output json too (-t)", async () => {
+  const gs = await startGhostscope([
+    "-t",
+    fixture("wildcard"),
+    "--output",
+    "json",
+    "--emit-ready-marker",
+    "READY",
+    "--max-events",
+    "3",
+    "-s",
+    "trace w_* { print $func; }",
+  ]);
+  await gs.stdout.waitFor("READY", 30_000);
+  const target = await spawnTarget("wildcard", ["1", "0"]);
+  await target.status;
+  const r = await waitForExit(gs, 10_000);
+  assert.equal(r.code, 0, r.stderr);
+  const events = lines(r.stdout).filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+  assert.deepEqual(events.map((e) => e.values), [["w_one"], ["w_two"], ["w_three"]]);
+  assert.deepEqual(events.map((e) => e.message), [
+    "$func = w_one",
+    "$func = w_two",
+    "$func = w_three",
+  ]);
+});

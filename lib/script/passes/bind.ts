@@ -297,8 +297,12 @@ class SiteBinder {
     switch (a.kind) {
       case "scalar":
         return { kind: "scalar", expr: this.scalar(a.expr) };
+      case "siteFunction":
       case "constString": {
-        const bytes = stringBytes(a.value);
+        const value = a.kind === "constString"
+          ? a.value
+          : this.opts.resolveVariable.functionName?.(this.ctx) ?? "?";
+        const bytes = stringBytes(value);
         const arg: IrPrintArg = {
           kind: "memory",
           type: ValueType.Str,

@@ -472,6 +472,13 @@ class TraceResolver {
       return { kind: "constString", value: c.value, view: { kind: "string" }, wire: ValueType.Str };
     }
     if (c.kind === "bytes") throw this.#bytesMisuse(c);
+    if (
+      c.kind === "program" && c.path.kind === "variable" && c.path.name === "$func" &&
+      (spec.conv === FormatConv.Display || spec.conv === FormatConv.Str) && !length
+    ) {
+      // rendered bare, like an enumerator (a "bytes" view shows a string as is)
+      return { kind: "siteFunction", view: { kind: "bytes" }, wire: ValueType.Str };
+    }
     if (c.kind === "program") {
       try {
         // planned at the first site for the record type and view; the bind pass plans each site

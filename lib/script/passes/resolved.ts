@@ -113,6 +113,8 @@ export type RPrintArg =
   | { kind: "program"; value: RValue; spec: FormatSpec; length?: RLength }
   /** A string known at compile time (a script string variable). */
   | { kind: "constString"; value: string }
+  /** `$func` printed: the name of the function of each probe site, as a string. */
+  | { kind: "siteFunction" }
   /** A script integer used as an address (`{:x.4}` of a number). */
   | { kind: "address"; addr: RScalar; str: boolean; length: RLength };
 
