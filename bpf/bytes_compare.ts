@@ -10,12 +10,12 @@
 import { type Assembler, JmpOp, Reg, Size } from "./asm.ts";
 import { BpfHelper } from "./helpers.ts";
 import type { IrBytes, IrExpr } from "./ir.ts";
-import { SCRATCH_MAP, SCRATCH_SIZE } from "./maps.ts";
+import { SCRATCH_HALF, SCRATCH_MAP } from "./maps.ts";
 import type { StackFrame } from "./stack_frame.ts";
 import { ValueStatus } from "./wire.ts";
 
 /** Largest comparison length (bytes) a program may unroll. */
-export const MAX_COMPARE_BYTES = SCRATCH_SIZE / 2 - 1;
+export const MAX_COMPARE_BYTES = SCRATCH_HALF - 1;
 
 /** Buffers up to this size live on the stack; larger ones in the scratch map. */
 export const STACK_BUFFER_MAX = 64;
@@ -36,7 +36,11 @@ export interface BytesCodegen {
 }
 
 /** Where a side's bytes are: a stack buffer, or the scratch entry (pointer spilled at `slot`). */
-type Buffer = { kind: "stack"; off: number } | { kind: "scratch"; slot: number; half: number };
+export type Buffer = { kind: "stack"; off: number } | {
+  kind: "scratch";
+  slot: number;
+  half: number;
+};
 
 /** Emits `R0 = bytesEqual(...)`: 1 / 0, status in R9 when a read failed (R0 is 0 then). */
 export function emitBytesEqual(
@@ -97,7 +101,7 @@ export function emitBytesEqual(
   buffers.forEach((b, i) => {
     if (b?.kind === "scratch") {
       a.ldx(Size.DW, bases[i], Reg.R10, b.slot);
-      if (b.half) a.add64(bases[i], b.half * (SCRATCH_SIZE / 2));
+      if (b.half) a.add64(bases[i], b.half * SCRATCH_HALF);
     }
   });
   const load = (side: number, i: number, reg: Reg): number | undefined => {
@@ -149,7 +153,7 @@ function readSize(side: IrBytes & { kind: "userBytes" }): number {
 }
 
 /** `*slot = bpf_map_lookup_elem(&scratch, &0)`; jumps to `failL` (ReadError) if none. */
-function lookupScratch(g: BytesCodegen, slot: number, failL: string): void {
+export function lookupScratch(g: BytesCodegen, slot: number, failL: string): void {
   const a = g.a;
   const ok = g.label("scratch_ok");
   a.st(Size.W, Reg.R10, g.keySlot, 0)
@@ -163,7 +167,7 @@ function lookupScratch(g: BytesCodegen, slot: number, failL: string): void {
 }
 
 /** Copies one side into its buffer; a NULL address or a failed read jumps to `failL`. */
-function readSide(
+export function readSide(
   g: BytesCodegen,
   side: IrBytes & { kind: "userBytes" },
   buf: Buffer,
@@ -184,7 +188,7 @@ function readSide(
     a.mov64(Reg.R1, Reg.R10).add64(Reg.R1, buf.off);
   } else {
     a.ldx(Size.DW, Reg.R1, Reg.R10, buf.slot);
-    if (buf.half) a.add64(Reg.R1, buf.half * (SCRATCH_SIZE / 2));
+    if (buf.half) a.add64(Reg.R1, buf.half * SCRATCH_HALF);
   }
   const size = readSize(side);
   // a C string is read whole (it stops at its NUL); a run-time length bounds raw reads only

@@ -138,7 +138,12 @@ export type IrExpr =
    */
   | { kind: "guard"; operand: IrExpr; id: number }
   /** 0 with the status and address recorded for error `id` (the value of an ExprError event). */
-  | { kind: "failure"; id: number };
+  | { kind: "failure"; id: number }
+  /**
+   * The length of the C string at `addr` (at most `cap`), read with `bpf_probe_read_user_str`;
+   * `NullDeref` / `ReadError` when it cannot be read.
+   */
+  | { kind: "strLen"; addr: IrExpr; cap: number };
 
 /**
  * An ExprError event: when error `id` was recorded (a failed `if` condition, a failed built-in
@@ -243,6 +248,7 @@ export function walkExpr(e: IrExpr, f: (e: IrExpr) => void): void {
       walkExpr(e.right, f);
       break;
     case "read":
+    case "strLen":
       walkExpr(e.addr, f);
       break;
     case "check":

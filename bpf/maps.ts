@@ -32,8 +32,18 @@ export const LOST_MAP = "lost";
  * buffers of byte-string comparisons too large for the 512-byte BPF stack.
  */
 export const SCRATCH_MAP = "scratch";
-/** Bytes of the scratch entry: two halves, one per compared side. */
-export const SCRATCH_SIZE = 8192;
+/** Bytes of one comparison buffer of the scratch entry (two of them, one per compared side). */
+export const SCRATCH_HALF = 4096;
+/**
+ * Where the status records of fallible `let`s start in the scratch entry (16 bytes each: status,
+ * failing address): kept in map memory, whose contents the verifier does not track, so the
+ * success and failure paths of every `let` merge instead of multiplying.
+ */
+export const SCRATCH_STATUS_OFFSET = 2 * SCRATCH_HALF;
+/** Bytes of the status area (128 `let`s in scope at once). */
+export const SCRATCH_STATUS_BYTES = 2048;
+/** Bytes of the scratch entry. */
+export const SCRATCH_SIZE = SCRATCH_STATUS_OFFSET + SCRATCH_STATUS_BYTES;
 /** Prefix of every kernel object ghostscope creates (programs and maps). */
 export const OBJECT_PREFIX = "gs_";
 

@@ -42,10 +42,19 @@ import {
   type IrStackArg,
   type IrStmt,
   type IrTrace,
+  walkExpr,
   walkStmts,
 } from "./ir.ts";
-import { emitBytesEqual } from "./bytes_compare.ts";
-import { DEFAULT_RINGBUF_SIZE, EVENTS_MAP, LOST_MAP } from "./maps.ts";
+import { type BytesCodegen, emitBytesEqual } from "./bytes_compare.ts";
+import { emitStrLen } from "./strlen.ts";
+import {
+  DEFAULT_RINGBUF_SIZE,
+  EVENTS_MAP,
+  LOST_MAP,
+  SCRATCH_MAP,
+  SCRATCH_STATUS_BYTES,
+  SCRATCH_STATUS_OFFSET,
+} from "./maps.ts";
 import { StackFrame } from "./stack_frame.ts";
 import {
   CAPTURE_REGS_SIZE,
@@ -132,10 +141,11 @@ const LABEL_EXIT = "exit";
 /** Where a `let` variable lives. */
 interface VarSlot {
   slot: number;
-  /** Status slot, present when the value can carry a failure status. */
-  statusSlot?: number;
-  /** Failing-address slot (with `statusSlot`). */
-  addrSlot?: number;
+  /**
+   * Offset in the scratch map entry of the value's status (then its failing address), present
+   * when the value can carry a failure status.
+   */
+  statusOff?: number;
 }
 
 /** The jump taken when `left op right` holds. */
@@ -191,6 +201,10 @@ class TraceCodegen {
   readonly opts: TraceProgramOptions;
   readonly threshold: number;
   #labelSeq = 0;
+  /** Bytes of the scratch entry's status area in use. */
+  #statusUsed = 0;
+  /** Stack slot of the scratch entry's address, when the body needs it. */
+  #scratchPtr: number | undefined;
 
   constructor(trace: IrTrace, opts: TraceProgramOptions) {
     this.trace = trace;
@@ -281,6 +295,18 @@ class TraceCodegen {
       a.label(ok);
     }
 
+    if (this.#needsStatusArea()) {
+      // the scratch entry, where fallible lets keep their status (see SCRATCH_STATUS_OFFSET)
+      this.#scratchPtr = this.frame.alloc();
+      a.st(Size.W, Reg.R10, SLOT_LOST_KEY, 0)
+        .ldMap(Reg.R1, SCRATCH_MAP)
+        .mov64(Reg.R2, Reg.R10)
+        .add64(Reg.R2, SLOT_LOST_KEY)
+        .call(BpfHelper.MapLookupElem)
+        .jmp(JmpOp.Jeq, Reg.R0, 0, LABEL_EXIT)
+        .stx(Size.DW, Reg.R10, this.#scratchPtr, Reg.R0);
+    }
+
     this.#pairing();
     this.#block(this.trace.body);
 
@@ -325,6 +351,7 @@ class TraceCodegen {
 
   #block(body: readonly IrStmt[]): void {
     const mark = this.frame.mark();
+    const statusMark = this.#statusUsed;
     const declared: number[] = [];
     for (const s of body) {
       switch (s.kind) {
@@ -359,6 +386,7 @@ class TraceCodegen {
     }
     for (const id of declared) this.vars.delete(id);
     this.frame.release(mark);
+    this.#statusUsed = statusMark;
   }
 
   #let(id: number, value: IrExpr): void {
@@ -370,12 +398,57 @@ class TraceCodegen {
     this.a.stx(Size.DW, Reg.R10, slot, Reg.R0);
     const v: VarSlot = { slot };
     if (fallible) {
-      v.statusSlot = this.frame.alloc();
-      v.addrSlot = this.frame.alloc();
-      this.a.stx(Size.DW, Reg.R10, v.statusSlot, Reg.R9);
-      this.a.stx(Size.DW, Reg.R10, v.addrSlot, Reg.R8);
+      v.statusOff = this.#allocStatus();
+      this.a.ldx(Size.DW, Reg.R1, Reg.R10, this.#scratchSlot())
+        .stx(Size.DW, Reg.R1, v.statusOff, Reg.R9)
+        .stx(Size.DW, Reg.R1, v.statusOff + 8, Reg.R8);
     }
     this.vars.set(id, v);
+  }
+
+  /** One 16-byte status record of the scratch entry's status area (released with the block). */
+  #allocStatus(): number {
+    const off = SCRATCH_STATUS_OFFSET + this.#statusUsed;
+    this.#statusUsed += 16;
+    if (this.#statusUsed > SCRATCH_STATUS_BYTES) {
+      throw new ProgramBuildError(
+        `more than ${SCRATCH_STATUS_BYTES / 16} variables that can fail are in scope at once`,
+      );
+    }
+    return off;
+  }
+
+  /** The stack slot holding the scratch entry's address (looked up in the prologue). */
+  #scratchSlot(): number {
+    if (this.#scratchPtr === undefined) {
+      throw new ProgramBuildError("internal: the scratch entry was not looked up");
+    }
+    return this.#scratchPtr;
+  }
+
+  /** True when some `let` of the body may hold a failure status (conservative). */
+  #needsStatusArea(): boolean {
+    let found = false;
+    walkStmts(this.trace.body, {
+      stmt: (s) => {
+        if (s.kind !== "let") return;
+        walkExpr(s.value, (x) => {
+          switch (x.kind) {
+            case "read":
+            case "unavailable":
+            case "check":
+            case "nonNull":
+            case "moduleOffsets":
+            case "bytesEqual":
+            case "failure":
+            case "strLen":
+            case "var":
+              found = true;
+          }
+        });
+      },
+    });
+    return found;
   }
 
   /** R9 = R8 = 0 before evaluating a fallible expression. */
@@ -584,6 +657,11 @@ class TraceCodegen {
       .label(endL);
   }
 
+  /** Bytes of user stack a `bt` copies. */
+  #stackBytes(): number {
+    return this.opts.stackCopyBytes ?? stackCopyBytes(DEFAULT_BACKTRACE_DEPTH);
+  }
+
   /** A constant string record at `off`: its bytes and a NUL (`used` = all of them). */
   #constArg(bytes: Uint8Array, off: number, capacity: number): void {
     const a = this.a;
@@ -597,11 +675,6 @@ class TraceCodegen {
       a.ldImm64(Reg.R1, view.getBigUint64(i, true))
         .stx(Size.DW, Reg.R7, off + VALUE_HEADER_SIZE + i, Reg.R1);
     }
-  }
-
-  /** Bytes of user stack a `bt` copies. */
-  #stackBytes(): number {
-    return this.opts.stackCopyBytes ?? stackCopyBytes(DEFAULT_BACKTRACE_DEPTH);
   }
 
   /** Writes a value record header (status Ok, `used` 0) at `off` of the record. */
@@ -700,11 +773,12 @@ class TraceCodegen {
       case "nonNull":
       case "failure":
       case "moduleOffsets":
+      case "strLen":
         return true;
       case "guard":
         return false;
       case "var":
-        return this.vars.get(e.id)?.statusSlot !== undefined;
+        return this.vars.get(e.id)?.statusOff !== undefined;
       case "bytesEqual":
         return e.left.kind === "userBytes" || e.right.kind === "userBytes" ||
           (e.dynLength !== undefined && this.#fallible(e.dynLength));
@@ -726,7 +800,7 @@ class TraceCodegen {
       case "const":
         return true;
       case "var":
-        return this.vars.get(e.id)?.statusSlot === undefined;
+        return this.vars.get(e.id)?.statusOff === undefined;
       case "builtin":
         return e.builtin !== IrBuiltin.Timestamp;
       case "ctx":
@@ -820,9 +894,16 @@ class TraceCodegen {
       case "var": {
         const v = this.#var(e.id);
         a.ldx(Size.DW, Reg.R0, Reg.R10, v.slot);
-        if (v.statusSlot !== undefined) {
-          a.ldx(Size.DW, Reg.R1, Reg.R10, v.statusSlot);
-          this.#setStatus(Reg.R1, v.addrSlot);
+        if (v.statusOff !== undefined) {
+          // its status and address from map memory: unknown to the verifier, paths merge
+          const kept = this.#label("var_status_kept");
+          a.ldx(Size.DW, Reg.R1, Reg.R10, this.#scratchSlot())
+            .ldx(Size.DW, Reg.R2, Reg.R1, v.statusOff + 8)
+            .ldx(Size.DW, Reg.R1, Reg.R1, v.statusOff)
+            .jmp(JmpOp.Jne, Reg.R9, 0, kept)
+            .mov64(Reg.R9, Reg.R1)
+            .mov64(Reg.R8, Reg.R2)
+            .label(kept);
         }
         return;
       }
@@ -889,15 +970,10 @@ class TraceCodegen {
         return;
       }
       case "bytesEqual":
-        emitBytesEqual(e, {
-          a,
-          frame: this.frame,
-          label: (what) => this.#label(what),
-          expr: (x) => this.#expr(x),
-          setStatus: (status, addrSlot) => this.#setStatus(status, addrSlot),
-          keySlot: SLOT_LOST_KEY,
-          addrSlot: SLOT_READ_ADDR,
-        });
+        emitBytesEqual(e, this.#bytesCodegen());
+        return;
+      case "strLen":
+        emitStrLen(e, this.#bytesCodegen());
         return;
       case "check": {
         const pass = this.#label("check_ok");
@@ -911,6 +987,19 @@ class TraceCodegen {
         return;
       }
     }
+  }
+
+  /** What the byte-string code generators (`bytes_compare.ts`, ...) need from this one. */
+  #bytesCodegen(): BytesCodegen {
+    return {
+      a: this.a,
+      frame: this.frame,
+      label: (what) => this.#label(what),
+      expr: (x) => this.#expr(x),
+      setStatus: (status, addrSlot) => this.#setStatus(status, addrSlot),
+      keySlot: SLOT_LOST_KEY,
+      addrSlot: SLOT_READ_ADDR,
+    };
   }
 
   /**

@@ -9,6 +9,7 @@ import { compileScript } from "../lib/script/compiler.ts";
 import { ScriptError } from "../lib/script/diagnostics.ts";
 import { parseCli } from "../lib/cli/args.ts";
 import { UsageError } from "../lib/errors.ts";
+import { loadSettings } from "../lib/config/load.ts";
 import { disassemble } from "../bpf/disasm.ts";
 import { EVENTS_MAP, LOST_MAP, SCRATCH_MAP } from "../bpf/maps.ts";
 import { CAPTURE_REGS_SIZE, CHUNK, STACK_TOPS_MAP, stackCopyBytes } from "../bpf/stack_capture.ts";
@@ -87,5 +88,34 @@ Deno.test("--backtrace-depth: 1..128", () => {
       () => parseCli(["-p", "1", "-s", "x", "--backtrace-depth", bad]),
       (e) => e instanceof UsageError && e.message.includes("--backtrace-depth"),
     );
+  }
+});
+
+Deno.test("backtrace_depth: config key and environment, checked 1..128", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/ghostscope.yaml`, "backtrace_depth: 9\n");
+    const fromFile = await loadSettings({ cli: {}, env: {}, cwd: dir, home: dir });
+    assert.equal(fromFile.settings.backtraceDepth, 9);
+    const none = await loadSettings({
+      cli: {},
+      env: {},
+      cwd: "/nonexistent",
+      home: "/nonexistent",
+    });
+    assert.equal(none.settings.backtraceDepth, 128);
+    await assert.rejects(
+      () =>
+        loadSettings({
+          cli: {},
+          env: { GHOSTSCOPE_BACKTRACE_DEPTH: "200" },
+          cwd: "/nonexistent",
+          home: "/nonexistent",
+        }),
+      (e) =>
+        e instanceof UsageError && /GHOSTSCOPE_BACKTRACE_DEPTH.*1\.\.128, got 200/.test(e.message),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -169,3 +169,21 @@ Deno.test("== with a string literal: C strings only, == and != only, folded when
   assert.ok(fits?.kind === "bytesEqual" && fits.length === 8 && fits.left.kind === "userBytes");
   assert.equal(fits.left.string, false);
 });
+
+Deno.test("strlen: folded on a literal, one argument, a string or memory", () => {
+  const c = compileScript('trace f { print strlen("hello"); print strlen(buf); }', OPTS);
+  const [lit, mem] = c.traces[0].ir.body;
+  assert.ok(lit.kind === "print" && lit.args[0].kind !== "memory");
+  assert.deepEqual(lit.args[0].expr, { kind: "const", value: 5n });
+  assert.ok(mem.kind === "print" && mem.args[0].kind !== "memory");
+  const g = mem.args[0].expr;
+  assert.ok(g.kind === "guard" && g.operand.kind === "strLen" && g.operand.cap === 8);
+  assert.match(
+    error("print strlen();"),
+    /^script:2:9: strlen takes 1 argument \(strlen\(s\)\), but 0 arguments were given/,
+  );
+  assert.match(
+    error("print strlen(n);"),
+    /argument 1 of strlen \(s\) must be a string, a pointer or an array, but 'n' is int/,
+  );
+});

@@ -11,6 +11,7 @@
  */
 
 import { IrBuiltin, type IrBytes, type IrExpr } from "../../bpf/ir.ts";
+import { MAX_STRLEN } from "../../bpf/strlen.ts";
 import type { ScriptType } from "./types.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -423,6 +424,22 @@ export const FUNCTIONS: readonly BuiltinFunction[] = [
         stopAtNul: false,
         dynLength: n.role === "int" ? n.expr : undefined,
       };
+    },
+  },
+  {
+    name: "strlen",
+    usage: "strlen(s)",
+    summary: "the length of the C string s (at most 4095), or of a string literal",
+    params: [{ name: "s", role: "text" }],
+    result: "i64",
+    fold(args) {
+      const s = constBytesOf(args[0]);
+      return s ? { kind: "int", value: BigInt(s.length) } : undefined;
+    },
+    lower(args) {
+      const s = args[0];
+      if (s.role !== "memory") throw new CallError("internal: strlen of a constant is folded");
+      return { kind: "strLen", addr: s.addr, cap: s.size ?? MAX_STRLEN };
     },
   },
 ];

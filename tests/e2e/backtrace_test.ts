@@ -144,27 +144,28 @@ e2eTest("bt: -t on a library with two processes: each event's backtrace is its o
   assert.deepEqual([...seen].sort(), [o0.pid, o2.pid].sort(), res.stdout);
 });
 
-e2eTest("bt: a library dlopen'ed after attach is symbolized once mapped", async () => {
-  const target = await spawnTarget("backtrace/bt_O2", ["0", `${BT_BUILD}/libbtplug.so`], {
-    wait: true,
-    env: { BT_DLOPEN_AFTER: "5" },
+for (const mode of ["-p", "-t"]) {
+  e2eTest(`bt (${mode}): a library dlopen'ed after attach is symbolized once mapped`, async () => {
+    const target = await spawnTarget("backtrace/bt_O2", ["0", `${BT_BUILD}/libbtplug.so`], {
+      wait: true,
+      env: { BT_DLOPEN_AFTER: "5" },
+    });
+    const gs = await startGhostscope([
+      ...(mode === "-p" ? ["-p", String(target.pid)] : ["-t", `${BT_BUILD}/bt_O2`]),
+      "-s",
+      "trace bt_leaf { bt; }",
+      "--output",
+      "plain",
+      "--emit-ready-marker",
+      "READY",
+    ]);
+    await waitForLine(gs, "READY", 20_000, "stdout");
+    target.go();
+    await target.stdout.waitFor("plugin loaded", 10_000);
+    const line = await waitForLine(gs, /plug_run/, 10_000, "stdout");
+    assert.match(line, /^ {2}#1 plug_run at btplug\.c:\d+(:\d+)? \[libbtplug\.so\+0x[0-9a-f]+\]$/);
+    const bt = blocks(gs.stdout.text()).find((b) => b.some((l) => l.includes("plug_run")))!;
+    assert.deepEqual(btNames(bt), ["bt_leaf", "plug_run", "run_round", "main"]);
+    await gs.kill(2000);
   });
-  const gs = await startGhostscope([
-    "-p",
-    String(target.pid),
-    "-s",
-    "trace bt_leaf { bt; }",
-    "--output",
-    "plain",
-    "--emit-ready-marker",
-    "READY",
-  ]);
-  await waitForLine(gs, "READY", 20_000, "stdout");
-  target.go();
-  await target.stdout.waitFor("plugin loaded", 10_000);
-  const line = await waitForLine(gs, /plug_run/, 10_000, "stdout");
-  assert.match(line, /^ {2}#1 plug_run at btplug\.c:\d+(:\d+)? \[libbtplug\.so\+0x[0-9a-f]+\]$/);
-  const bt = blocks(gs.stdout.text()).find((b) => b.some((l) => l.includes("plug_run")))!;
-  assert.deepEqual(btNames(bt), ["bt_leaf", "plug_run", "run_round", "main"]);
-  await gs.kill(2000);
-});
+}

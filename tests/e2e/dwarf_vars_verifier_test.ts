@@ -9,7 +9,14 @@
 import assert from "node:assert/strict";
 import { closeFd, createMap, loadProgram, ProgType } from "../../ffi/bpf.ts";
 import { VerifierError } from "../../ffi/errors.ts";
-import { EVENTS_MAP, eventsMapSpec, LOST_MAP, lostMapSpec } from "../../bpf/maps.ts";
+import {
+  EVENTS_MAP,
+  eventsMapSpec,
+  LOST_MAP,
+  lostMapSpec,
+  SCRATCH_MAP,
+  scratchMapSpec,
+} from "../../bpf/maps.ts";
 import type { PidView, TaskFilter } from "../../bpf/task_filter.ts";
 import { moduleDwarf } from "../../lib/debuginfo/mod.ts";
 import { openElf } from "../../lib/elf/mod.ts";
@@ -50,7 +57,8 @@ const SCRIPT = `trace x {
 e2eTest("the verifier accepts programs reading program variables", () => {
   const events = createMap(eventsMapSpec(1 << 20));
   const lost = createMap(lostMapSpec());
-  const fds = { [EVENTS_MAP]: events, [LOST_MAP]: lost };
+  const scratch = createMap(scratchMapSpec());
+  const fds = { [EVENTS_MAP]: events, [LOST_MAP]: lost, [SCRATCH_MAP]: scratch };
   let loaded = 0;
   try {
     for (const variant of VARIANTS) {
@@ -88,6 +96,7 @@ e2eTest("the verifier accepts programs reading program variables", () => {
   } finally {
     closeFd(events);
     closeFd(lost);
+    closeFd(scratch);
   }
   assert.ok(loaded >= VARIANTS.length * FILTERS.length * VIEWS.length);
 });
@@ -99,6 +108,7 @@ e2eTest("the verifier accepts a global of another module read through proc_modul
   const lost = createMap(lostMapSpec());
   fds[EVENTS_MAP] = events;
   fds[LOST_MAP] = lost;
+  fds[SCRATCH_MAP] = createMap(scratchMapSpec());
   for (const s of shared) fds[s.ref] = createMap(s);
   // `print *(int *)(bias + 0x1d4510)`, as a libc global would be read in -t mode
   const ir: IrTrace = {

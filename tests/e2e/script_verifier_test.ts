@@ -162,7 +162,7 @@ const CORPUS: Record<string, string> = {
   twoTraces: "trace main { print $pid; } trace other.c:12 { print $tid; }",
   strings: `trace main {
     let s = "GET";
-    print "{} {} {} {}", strncmp(name, "abc", 3), starts_with(name, s), name == "exact", s;
+    print "{} {} {} {} {}", strncmp(name, "abc", 3), starts_with(name, s), name == "exact", s, strlen(name);
     if strncmp(name, "abcdef", arg0) || buf == "xyz" { print "A"; } else if name != s { print "B"; }
   }`,
   memcmp: `trace main {
@@ -174,6 +174,11 @@ const CORPUS: Record<string, string> = {
     print "{:p} {}", &libglobal, libglobal;
     if libglobal > 3 { print "big"; }
   }`,
+  // each let that can fail keeps its status in map memory: 24 of them do not multiply the
+  // verifier's paths (on the stack they made it give up after a million instructions)
+  manyFallibleLets: `trace main {${
+    Array.from({ length: 24 }, (_, i) => `let f${i} = field + ${i};`).join(" ")
+  } ${Array.from({ length: 24 }, (_, i) => `if f${i} > 3 { print "${i}"; }`).join(" ")} }`,
   bitwise: `trace main { print "{} {} {}", arg0 & 0xff | arg0 << 3 ^ ~arg0 >> 2, $sp, $pc; }`,
 };
 
