@@ -23,6 +23,14 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case "pid-info":
       return runPidInfo(request.pidText, request.json);
+    case "discover": {
+      const { settings } = await loadSettings({
+        cli: request.settings,
+        configPath: request.configPath,
+      });
+      const { runDiscover } = await import("./lib/discover/run.ts");
+      return runDiscover(request.discover, settings);
+    }
     case "trace": {
       startUprobeWarmup(import.meta.url);
       const { settings } = await loadSettings({

@@ -64,6 +64,7 @@ import {
 } from "./stack_capture.ts";
 import type { PidNsRef, PidView, TaskFilter } from "./task_filter.ts";
 import { emitModuleOffsetsLookup } from "./sysmon_lookup.ts";
+import { emitEntryPush, emitReturnPop, type ReturnPairing } from "./return_pairing.ts";
 import { OffsetsValue } from "./sysmon_maps.ts";
 import { sameNs } from "./task_filter.ts";
 import {
@@ -99,6 +100,8 @@ export interface TraceProgramOptions {
    * go through `pid_aliases` (see `sysmon_lookup.ts`).
    */
   offsetsSelfNs?: PidNsRef;
+  /** Set for the two programs of a `trace f:return` block (see `return_pairing.ts`). */
+  pairing?: ReturnPairing;
 }
 
 /** Raised when the IR cannot be turned into a valid program (bad operand, stack too large...). */
@@ -304,12 +307,27 @@ class TraceCodegen {
         .stx(Size.DW, Reg.R10, this.#scratchPtr, Reg.R0);
     }
 
+    this.#pairing();
     this.#block(this.trace.body);
 
     a.label(LABEL_EXIT);
     a.mov64(Reg.R0, 0);
     a.exit();
     return a;
+  }
+
+  /** The entry push or return pop of a `:return` block, after the filter. */
+  #pairing(): void {
+    const pairing = this.opts.pairing;
+    if (pairing?.role === "entry") {
+      emitEntryPush(this.a, this.frame, this.trace.traceId, pairing, (e) => {
+        if (this.#fallible(e)) this.#resetStatus();
+        this.#expr(e);
+      });
+    } else if (pairing?.role === "return") {
+      const bound = emitReturnPop(this.a, this.frame, this.trace.traceId, pairing, LABEL_EXIT);
+      for (const v of bound) this.vars.set(v.id, { slot: v.slot });
+    }
   }
 
   #tgidImm(tgid: number): number {

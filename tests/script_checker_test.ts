@@ -30,7 +30,7 @@ Deno.test("unknown builtin suggests the closest one", () => {
   assert.match(compileError("trace main { print $timestmp; }"), /did you mean '\$timestamp'\?/);
   assert.match(
     compileError("trace main { print $zz; }"),
-    /unknown builtin '\$zz' \(builtins: \$pid \$tid \$host_pid \$input_pid \$timestamp \$sp \$pc\)/,
+    /unknown builtin '\$zz' \(builtins: \$pid \$tid \$host_pid \$input_pid \$timestamp \$retval \$duration \$func \$sp \$pc\)/,
   );
 });
 

@@ -7,12 +7,15 @@ import { UsageError } from "../errors.ts";
 import type { PartialSettings } from "../config/settings.ts";
 import { parseOutputMode } from "../config/settings.ts";
 import { parseDuration, parsePositiveInt } from "./numbers.ts";
+import type { DiscoverRequest } from "../discover/run.ts";
+import { DISCOVER_COMMANDS, discoverRequest } from "./discover_args.ts";
 
 /** What the command line asks ghostscope to do. */
 export type CliRequest =
   | { kind: "help" }
   | { kind: "version" }
   | { kind: "pid-info"; pidText: string; json: boolean }
+  | { kind: "discover"; discover: DiscoverRequest; settings: PartialSettings; configPath?: string }
   | { kind: "trace"; trace: TraceRequest };
 
 /** A tracing run as typed on the command line. */
@@ -75,12 +78,24 @@ export function parseCli(argv: string[]): CliRequest {
     }
     return { kind: "pid-info", pidText: positionals[1], json: values.json === true };
   }
+  if (DISCOVER_COMMANDS.has(positionals[0])) {
+    return {
+      kind: "discover",
+      discover: discoverRequest(positionals, values),
+      settings: traceSettings(values),
+      configPath: values.config,
+    };
+  }
   if (positionals.length > 0) {
     throw new UsageError(
       `unexpected argument '${positionals[0]}' (scripts go in -s '...' or --script-file FILE)`,
     );
   }
-  if (values.json) throw new UsageError("--json is an option of 'ghostscope pid-info'");
+  if (values.json) {
+    throw new UsageError(
+      "--json is an option of 'ghostscope pid-info', 'vars', 'funcs' and 'lines'",
+    );
+  }
   if (values.pid === undefined && values.target === undefined) {
     throw new UsageError("nothing to trace: give -p PID or -t PATH (see --help)");
   }
@@ -93,6 +108,17 @@ type Values = {
 };
 
 function traceRequest(values: Values): TraceRequest {
+  return {
+    pidText: values.pid,
+    targetPath: values.target,
+    modulePath: values.module,
+    script: readScript(values.script, values["script-file"]),
+    configPath: values.config,
+    settings: traceSettings(values),
+  };
+}
+
+function traceSettings(values: Values): PartialSettings {
   const settings: PartialSettings = {};
   if (values.output !== undefined) settings.output = parseOutputMode(values.output, "--output");
   if (values["max-events"] !== undefined) {
@@ -117,14 +143,7 @@ function traceRequest(values: Values): TraceRequest {
   if (values["no-sysmon"]) settings.enableSysmonForTarget = false;
   if (values["debug-file"] !== undefined) settings.debugFile = values["debug-file"];
   if (values["allow-debug-mismatch"]) settings.allowDebugMismatch = true;
-  return {
-    pidText: values.pid,
-    targetPath: values.target,
-    modulePath: values.module,
-    script: readScript(values.script, values["script-file"]),
-    configPath: values.config,
-    settings,
-  };
+  return settings;
 }
 
 function readScript(inline?: string, file?: string): { source: string; origin: string } {

@@ -11,6 +11,9 @@ USAGE
   ghostscope -p PID (-s SCRIPT | --script-file FILE) [options]
   ghostscope -t PATH [-p PID] (-s SCRIPT | --script-file FILE) [options]
   ghostscope pid-info PID [--json]
+  ghostscope vars TARGET (-p PID | -t PATH) [--json]   what a probe at TARGET can read, and why not
+  ghostscope funcs PATTERN (-p PID | -t PATH) [--json] functions to probe ('handle_*')
+  ghostscope lines FILE (-p PID | -t PATH) [--json]    lines of FILE that have code
 
   -p, --pid PID            trace this process; PID as ps shows it in the shell where you run
                            ghostscope (host or container: ghostscope does the translation)
@@ -42,8 +45,10 @@ USAGE
 SCRIPT
   trace FUNCTION { ... }   trace file.c:LINE { ... }   trace 0xADDR { ... }   trace lib.so:0xADDR
   file.c:LINE and variables need DWARF (-g, or the -dbgsym/-dbg package); functions do not
+  trace handle_* { ... } (every match, at most 256)   trace FUNCTION:return { ... } ($retval,
+  $duration: ns since the call, entry(x): parameter x as it was at entry)
   print "x={} y={:x}", x, y;   print expr;   let v = expr;   if c { } else if c { } else { }
-  builtins: $pid $tid (target's namespace view) $host_pid $input_pid $timestamp
+  builtins: $pid $tid (target's namespace view) $host_pid $input_pid $timestamp $func
 
 Events go to stdout, status and errors to stderr. Exit codes: 0 ok, 1 runtime failure,
 2 usage or input error. Needs root (or CAP_BPF + CAP_PERFMON + CAP_SYS_PTRACE).`;

@@ -58,3 +58,5 @@ export { DEFAULT_DEBUG_DIRS } from "./paths.ts";
 export { dwarfSections } from "./sections.ts";
 export { readCandidate, type ReadResult } from "./read.ts";
 export { moduleDwarf, type ModuleDwarfResult, sessionDebugInfo, useDebugInfo } from "./session.ts";
+export { isPattern, matchNames, patternRegExp } from "./name_pattern.ts";
+export { moduleFunctionsMatching } from "./function_names.ts";

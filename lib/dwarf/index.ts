@@ -147,6 +147,8 @@ export interface DwarfInfo {
   findFunctionAt(name: string, address: number): (FunctionLookup & { ok: true }) | undefined;
   /** The out-of-line function containing `pc` (use for ELF symbol aliases like `fopen`). */
   functionAt(pc: number): FunctionInfo | undefined;
+  /** The return type of the out-of-line function containing `pc` (`void` when it has none). */
+  returnTypeAt(pc: number): DwarfType | undefined;
   /**
    * Addresses for `file:line`. `file` may be a full path, a path relative to the unit's
    * comp_dir, or a unique basename / path suffix.
@@ -292,6 +294,15 @@ class Dwarf implements DwarfInfo {
       if (!unit) return undefined;
       const fn = this.scopes.functionIndexAt(unit, pc);
       return fn < 0 ? undefined : this.scopes.functionInfo(unit, fn);
+    });
+  }
+
+  returnTypeAt(pc: number): DwarfType | undefined {
+    return guard(() => {
+      const unit = this.file.unitForPc(pc);
+      if (!unit) return undefined;
+      const fn = this.scopes.functionIndexAt(unit, pc);
+      return fn < 0 ? undefined : this.types.typeOf({ unit, i: fn });
     });
   }
 

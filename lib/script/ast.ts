@@ -8,8 +8,11 @@ import type { Span } from "./diagnostics.ts";
 
 /** Where a `trace` block attaches; resolution to addresses happens outside the compiler. */
 export type TraceTarget =
-  /** `trace main`, `trace ns::f`, `trace handle_*` (wildcard kept in `name`). */
-  | { kind: "function"; name: string }
+  /**
+   * `trace main`, `trace ns::f`, `trace handle_*` (wildcard kept in `name`); `ret` for
+   * `trace main:return` (a uretprobe, with `$retval`, `$duration` and `entry(x)`).
+   */
+  | { kind: "function"; name: string; ret?: boolean }
   /** `trace file.c:42` (any path, matched by suffix elsewhere). */
   | { kind: "line"; file: string; line: number }
   /** `trace 0x401234` (module-relative PC) or `trace libc.so.6:0x1234` (`module` set). */

@@ -21,13 +21,24 @@ import type { ScriptType } from "./types.ts";
 export interface BuiltinVariableContext {
   /** The -p PID, when there is one. */
   inputPid?: number;
+  /** True in a `trace f:return` block. */
+  returnBlock?: boolean;
 }
+
+/** Variable id the return half of a `:return` block binds `$duration` to (see bpf/return_pairing.ts). */
+export const DURATION_VAR = 0x7fff_0000;
+/** Variable id of the first `entry(x)` capture; capture `i` is `ENTRY_VAR_BASE + i`. */
+export const ENTRY_VAR_BASE = 0x7fff_0001;
 
 /** What a `$name` becomes: a value the program computes, a constant, or why it is unavailable. */
 export type BuiltinVariableValue =
   | { kind: "ir"; builtin: IrBuiltin }
   | { kind: "const"; value: bigint }
-  | { kind: "error"; message: string };
+  | { kind: "error"; message: string }
+  /** A program value the variable resolver gives as `$name` (typed from DWARF, per site). */
+  | { kind: "program" }
+  /** A value the program binds to script variable `id` before the body runs. */
+  | { kind: "var"; id: number };
 
 /** A `$name` value. */
 export interface BuiltinVariable {
@@ -61,12 +72,37 @@ export const VARIABLES: readonly BuiltinVariable[] = [
         : { kind: "const", value: BigInt(ctx.inputPid) },
   },
   computed("timestamp", IrBuiltin.Timestamp, "monotonic time in ns (bpf_ktime_get_ns)"),
+  {
+    name: "retval",
+    summary: "the value the function returns (trace f:return), typed from DWARF",
+    type: "i64",
+    value: (ctx) => ctx.returnBlock ? { kind: "program" } : notInReturn("$retval"),
+  },
+  {
+    name: "duration",
+    summary: "ns since the matching entry of the same thread (trace f:return)",
+    type: "u64",
+    value: (ctx) => ctx.returnBlock ? { kind: "var", id: DURATION_VAR } : notInReturn("$duration"),
+  },
+  {
+    name: "func",
+    summary: "the name of the function the probe is in (e.g. the one a wildcard matched)",
+    type: "i64",
+    value: () => ({ kind: "program" }),
+  },
   { ...computed("sp", IrBuiltin.StackPointer, "the probed thread's stack pointer"), type: "u64" },
   {
     ...computed("pc", IrBuiltin.InstructionPointer, "the probed instruction's address"),
     type: "u64",
   },
 ];
+
+function notInReturn(name: string): BuiltinVariableValue {
+  return {
+    kind: "error",
+    message: `'${name}' is only available in a return block (trace FUNCTION:return { ... })`,
+  };
+}
 
 /** The `$name` value named `name` (without `$`), or undefined. */
 export function builtinVariable(name: string): BuiltinVariable | undefined {
@@ -85,7 +121,7 @@ export function builtinVariable(name: string): BuiltinVariable | undefined {
  *   constant byte string (`hex("..")`);
  * - `text`: like `memory`, a string literal too.
  */
-export type ArgRole = "int" | "intLiteral" | "string" | "memory" | "text";
+export type ArgRole = "int" | "intLiteral" | "string" | "memory" | "text" | "parameter";
 
 /** One parameter of a function. */
 export interface Param {
@@ -218,6 +254,17 @@ function intConstant(a: ResolvedArg | BoundArg): bigint | undefined {
 
 /** Every function, by name. */
 export const FUNCTIONS: readonly BuiltinFunction[] = [
+  {
+    // Resolved by the resolve pass itself (the parameter is captured by the entry program).
+    name: "entry",
+    usage: "entry(x)",
+    summary: "parameter x as it was when the function was entered (trace f:return)",
+    params: [{ name: "x", role: "parameter" }],
+    result: "i64",
+    lower() {
+      throw new CallError("internal: entry(x) is bound by the return block, not lowered");
+    },
+  },
   {
     name: "strncmp",
     usage: "strncmp(a, b, n)",

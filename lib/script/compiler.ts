@@ -34,6 +34,7 @@ import { resolveScript } from "./passes/resolve.ts";
 import type { ResolvedTrace } from "./passes/resolved.ts";
 import type { PrintInfo } from "./print_table.ts";
 import { NO_VARIABLES, type VariableResolver } from "./resolver.ts";
+import { compileReturnSites, returnSlots } from "./return_block.ts";
 
 export { lowerExpr, lowerStmts, programName } from "./passes/lower.ts";
 
@@ -93,6 +94,11 @@ export function programForSite(t: CompiledTrace, site: number): Assembler {
 /** A compiled script. */
 export interface CompiledScript {
   traces: CompiledTrace[];
+  /**
+   * Set when the script has `trace f:return` blocks: the capture slots of the `ret_calls` map
+   * (bpf/return_pairing.ts) the session creates.
+   */
+  returnSlots?: number;
   /** Indexed by `printId`. */
   prints: PrintInfo[];
 }
@@ -107,10 +113,11 @@ export function compileScript(source: string, opts: CompileOptions): CompiledScr
     inputPid: opts.inputPid,
     resolveVariable: resolver,
   });
+  const slots = returnSlots(resolved.traces);
   const traces = resolved.traces.map((t) =>
-    compileTrace(t, reporter, resolver, resolved.prints, opts)
+    compileTrace(t, reporter, resolver, resolved.prints, opts, slots ?? 0)
   );
-  return { traces, prints: resolved.prints };
+  return { traces, prints: resolved.prints, returnSlots: slots };
 }
 
 /** Binds, lowers and generates the program of each probe site of a resolved block. */
@@ -120,7 +127,11 @@ function compileTrace(
   resolver: VariableResolver,
   prints: readonly PrintInfo[],
   opts: CompileOptions,
+  slots: number,
 ): CompiledTrace {
+  if (t.entryCaptures !== undefined) {
+    return compileReturnTrace(t, reporter, resolver, prints, opts, slots);
+  }
   const sites = siteCount(t, resolver);
   const irs: IrTrace[] = [];
   const programs: Assembler[] = [];
@@ -152,6 +163,52 @@ function compileTrace(
     target: t.target,
     targetText: t.targetText,
     ir: irs[0],
+    program: programs[0],
+    programs,
+  };
+}
+
+/** A `trace f:return` block: a return and an entry program per function (`return_block.ts`). */
+function compileReturnTrace(
+  t: ResolvedTrace,
+  reporter: Reporter,
+  resolver: VariableResolver,
+  prints: readonly PrintInfo[],
+  opts: CompileOptions,
+  slots: number,
+): CompiledTrace {
+  const { programs, ir } = compileReturnSites(
+    t,
+    reporter,
+    resolver,
+    prints,
+    slots,
+    (ir, pairing, probeAddress) => {
+      try {
+        return buildTraceProgram(ir, {
+          filter: opts.filter,
+          pidView: opts.pidView,
+          ringbufSize: opts.ringbufSize,
+          wakeupThreshold: opts.wakeupThreshold,
+          offsetsSelfNs: opts.offsetsSelfNs,
+          probeLinkAddress: probeAddress,
+          pairing,
+        });
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        throw reporter.error(
+          { start: t.span.start, end: t.span.start + 5 },
+          `trace block '${t.targetText}' cannot be compiled: ${msg}`,
+        );
+      }
+    },
+  );
+  return {
+    traceId: t.traceId,
+    name: ir.name,
+    target: t.target,
+    targetText: t.targetText,
+    ir,
     program: programs[0],
     programs,
   };

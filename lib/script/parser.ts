@@ -35,6 +35,10 @@ export function parseScript(source: string, sourceName = "script"): Script {
 
 /** Classify a raw trace target; undefined if it is none of the accepted forms. */
 export function parseTarget(text: string): TraceTarget | undefined {
+  if (text.endsWith(":return")) {
+    const inner = parseTarget(text.slice(0, -":return".length));
+    return inner?.kind === "function" && !inner.ret ? { ...inner, ret: true } : undefined;
+  }
   let m = /^0x([0-9a-fA-F]+)$/.exec(text);
   if (m) return { kind: "address", address: BigInt("0x" + m[1]) };
   m = /^(.+):0x([0-9a-fA-F]+)$/.exec(text);
@@ -127,6 +131,19 @@ class Parser {
     }
     this.#next();
     const target = parseTarget(t.text);
+    if (!target && t.text.endsWith(":return")) {
+      const inner = parseTarget(t.text.slice(0, -":return".length));
+      const what = inner?.kind === "address"
+        ? "an address"
+        : inner?.kind === "line"
+        ? "a source line"
+        : `'${t.text.slice(0, -":return".length)}'`;
+      throw this.r.error(
+        t.span,
+        `':return' needs a function name (a uretprobe fires when a function returns), but ` +
+          `${what} is not one`,
+      );
+    }
     if (!target) throw this.r.error(t.span, `invalid trace target '${t.text}' (${TARGET_HELP})`);
     const body = this.#block("to open the trace body");
     return { target, targetText: t.text, targetSpan: t.span, body, span: span(kw.span, body.span) };

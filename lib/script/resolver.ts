@@ -65,6 +65,15 @@ export interface VariableResolver {
    * variables; each site then gets its own program.
    */
   siteCount?(ctx: VariableContext): number;
+  /** Whether `name` is a parameter, a local or a global at the site (return blocks use it). */
+  variableKind?(name: string, ctx: VariableContext): "parameter" | "local" | "global" | undefined;
+  /** The function the site is in, for messages. */
+  functionName?(ctx: VariableContext): string | undefined;
+  /**
+   * The canonical frame address (CFA) at the site, from the call frame information, as IR over
+   * the probe's registers (`rbp + 16`): return blocks key each call by it. Undefined when unknown.
+   */
+  frameAddress?(ctx: VariableContext): IrExpr | undefined;
   /**
    * The type named by `spelling` (its tag and name; stars and arrays are applied by the
    * caller), for `cast`: the probed module's first, else the one other module defining it.

@@ -82,7 +82,8 @@ export function openSiteUprobe(
   site: ProbeSite,
   pid: number | undefined,
 ): UprobeOpening {
-  return openUprobeAsync({ path: site.uprobePath, offset: site.fileOffset, pid }).then(
+  const retprobe = site.role === "return";
+  return openUprobeAsync({ path: site.uprobePath, offset: site.fileOffset, pid, retprobe }).then(
     (fd) => ({ fd: resources.hold(fd, `uprobe ${site.label}`, closeFd) }),
     (error) => ({ error }),
   );
@@ -113,7 +114,7 @@ export function relinkSiteUprobe(
   // The exited thread's /proc/PID/root is gone with it: reach the file through the new thread.
   const path = site.uprobePath.replace(/^\/proc\/\d+\/root\//, `/proc/${pid}/root/`);
   const fd = resources.hold(
-    openUprobe({ path, offset: site.fileOffset, pid }),
+    openUprobe({ path, offset: site.fileOffset, pid, retprobe: site.role === "return" }),
     `uprobe ${site.label} (thread ${pid})`,
     closeFd,
   );

@@ -36,7 +36,7 @@ export function locateFunction(
     const found = debugInfo.query(module, (dwarf) => functionSites(dwarf, name, symbol.value));
     if (found.ok && found.value.ok) return sitesAt(module, found.value.sites, name);
     if (!found.ok && found.reason === "mismatch") debugInfo.optionalDwarf(module, purpose);
-    return [siteAt(module, symbol.value, name)];
+    return [{ ...siteAt(module, symbol.value, name), function: name }];
   }
   // Not an ELF symbol. A stripped module's debug file still has its symbols, and the
   // executable's DWARF knows functions that only exist inlined.
@@ -95,7 +95,8 @@ export function locateAddress(address: number, module: ProcessModule): ProbeSite
         "executable), so a probe there would never fire",
     );
   }
-  return siteAt(module, address, hex(address));
+  const symbol = module.elf().functionAt(address);
+  return { ...siteAt(module, address, hex(address)), function: symbol?.baseName };
 }
 
 /** Picks the module whose file name matches `name` (`libfoo.so` matches `/usr/lib/libfoo.so.1`). */

@@ -4,6 +4,9 @@ import type { DebugInfoLoader } from "../debuginfo/mod.ts";
 import { UsageError } from "../errors.ts";
 import { locateAddress, locateFunction, moduleNamed } from "./locate.ts";
 import { locateLine } from "./locate_line.ts";
+import { locatePattern } from "./locate_wildcard.ts";
+import { returnSites } from "./locate_return.ts";
+import { isPattern } from "../debuginfo/mod.ts";
 import type { ProbeSite } from "./probe_site.ts";
 import type { ProcessModule } from "./process_modules.ts";
 import { mark } from "../timing.ts";
@@ -22,8 +25,12 @@ export function locateTarget(
 ): ProbeSite[] {
   try {
     switch (target.kind) {
-      case "function":
-        return locateFunction(target.name, modules, debugInfo);
+      case "function": {
+        const sites = isPattern(target.name)
+          ? locatePattern(target.name, modules, debugInfo)
+          : locateFunction(target.name, modules, debugInfo);
+        return target.ret ? returnSites(sites, targetText, debugInfo) : sites;
+      }
       case "address": {
         const module = target.module === undefined
           ? modules[0]

@@ -21,4 +21,9 @@ export interface ProbeSite {
   function?: string;
   /** Set when the address is inside an inlined copy: the inlined function's name. */
   inlined?: string;
+  /**
+   * A `trace f:return` block's sites come in pairs: `return` (a uretprobe at the function's
+   * entry address) then `entry` (a uprobe after the prologue, where the call is recorded).
+   */
+  role?: "entry" | "return";
 }

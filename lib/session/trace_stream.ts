@@ -8,6 +8,7 @@ import { RingBuffer } from "../../ffi/ringbuf.ts";
 import type { DecodedEvent } from "../../bpf/wire.ts";
 import type { Settings } from "../config/settings.ts";
 import { type CompiledScript, programForSite } from "../script/mod.ts";
+import { createReturnMaps } from "./return_maps.ts";
 import { type BacktraceContext, EventConsumer, type PidDisplay } from "./event_consumer.ts";
 import { runEventLoop } from "./event_loop.ts";
 import {
@@ -93,7 +94,7 @@ export async function attachAndStream(o: StreamOptions): Promise<number> {
       hooks.observe,
       o.renderContext?.(hooks.display),
     );
-    const mapFds = { ...hooks.mapFds, ...maps.fds };
+    const mapFds = { ...hooks.mapFds, ...maps.fds, ...createReturnMaps(resources, o.compiled) };
     mark("maps and consumer");
     const linked: Array<{ progFd: number; site: ProbeSite }> = [];
     for (const [i, trace] of o.compiled.traces.entries()) {

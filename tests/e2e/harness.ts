@@ -117,7 +117,14 @@ export function e2eTest(
 // ---------------------------------------------------------------------------------------------
 
 /** Names of the fixtures built by `make fixtures`. */
-export type FixtureName = "demo" | "target" | "hotloop" | "threads" | "forker";
+export type FixtureName =
+  | "demo"
+  | "target"
+  | "hotloop"
+  | "threads"
+  | "forker"
+  | "wildcard"
+  | "returns";
 
 /** Absolute path of a built fixture; runs `make fixtures` first if it is missing. */
 export function fixture(name: FixtureName | string): string {

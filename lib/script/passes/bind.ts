@@ -79,6 +79,20 @@ export function bindTrace(
   };
 }
 
+/**
+ * The IR of each `entry(x)` capture of a return block at its entry site `site` (read there by
+ * the entry program, in slot order).
+ */
+export function bindCaptures(
+  t: ResolvedTrace,
+  site: number,
+  reporter: Reporter,
+  opts: BindOptions,
+): IrExpr[] {
+  const b = new SiteBinder(t, site, reporter, opts);
+  return (t.entryCaptures ?? []).map((c) => lowerExpr(b.scalar(c.value)));
+}
+
 class SiteBinder {
   readonly t: ResolvedTrace;
   readonly site: number;
@@ -283,8 +297,12 @@ class SiteBinder {
     switch (a.kind) {
       case "scalar":
         return { kind: "scalar", expr: this.scalar(a.expr) };
+      case "siteFunction":
       case "constString": {
-        const bytes = stringBytes(a.value);
+        const value = a.kind === "constString"
+          ? a.value
+          : this.opts.resolveVariable.functionName?.(this.ctx) ?? "?";
+        const bytes = stringBytes(value);
         const arg: IrPrintArg = {
           kind: "memory",
           type: ValueType.Str,

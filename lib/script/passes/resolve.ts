@@ -28,6 +28,7 @@ import {
   builtinFunction,
   builtinVariable,
   CallError,
+  ENTRY_VAR_BASE,
   FUNCTIONS,
   type ResolvedArg,
   STRING_EQUALS,
@@ -71,7 +72,9 @@ import {
   typeText,
   ValueError,
 } from "../variables/values.ts";
+import { MAX_ENTRY_CAPTURES } from "../../../bpf/return_pairing.ts";
 import type {
+  EntryCapture,
   RCallArg,
   ResolvedScript,
   ResolvedTrace,
@@ -235,6 +238,7 @@ function resolveTrace(
     body,
     programVariables: c.programVariables,
     firstSite: c.found,
+    entryCaptures: c.returnBlock ? c.captures : undefined,
   };
 }
 
@@ -254,7 +258,13 @@ class TraceResolver {
   programVariables = false;
   /** Program variables found at the first site. */
   readonly found = new Map<string, ResolvedVariable>();
+  /** True for a `trace f:return` block. */
+  readonly returnBlock: boolean;
+  /** The parameters `entry(x)` captures, in slot order. */
+  readonly captures: EntryCapture[] = [];
   #nextId = 0;
+  /** Set while `entry(x)` resolves its parameter (which is read at the entry site). */
+  #capturing = false;
 
   constructor(
     reporter: Reporter,
@@ -269,6 +279,7 @@ class TraceResolver {
     this.traceId = traceId;
     this.ctx = { traceId, target, targetText, site: 0 };
     this.prints = prints;
+    this.returnBlock = target.kind === "function" && target.ret === true;
   }
 
   resolveBody(body: Block): RStmt[] {
@@ -461,6 +472,13 @@ class TraceResolver {
       return { kind: "constString", value: c.value, view: { kind: "string" }, wire: ValueType.Str };
     }
     if (c.kind === "bytes") throw this.#bytesMisuse(c);
+    if (
+      c.kind === "program" && c.path.kind === "variable" && c.path.name === "$func" &&
+      (spec.conv === FormatConv.Display || spec.conv === FormatConv.Str) && !length
+    ) {
+      // rendered bare, like an enumerator (a "bytes" view shows a string as is)
+      return { kind: "siteFunction", view: { kind: "bytes" }, wire: ValueType.Str };
+    }
     if (c.kind === "program") {
       try {
         // planned at the first site for the record type and view; the bind pass plans each site
@@ -730,7 +748,7 @@ class TraceResolver {
     }
   }
 
-  #builtin(name: string, span: Span): RScalar {
+  #builtin(name: string, span: Span): RExpr {
     const b = builtinVariable(name);
     if (b === undefined) {
       const names = VARIABLES.map((v) => `$${v.name}`);
@@ -738,10 +756,14 @@ class TraceResolver {
       const known = hint ? "" : ` (builtins: ${names.join(" ")})`;
       throw this.r.error(span, `unknown builtin '$${name}'${hint}${known}`);
     }
-    const v = b.value({ inputPid: this.opts.inputPid });
+    const v = b.value({ inputPid: this.opts.inputPid, returnBlock: this.returnBlock });
     switch (v.kind) {
       case "error":
         throw this.r.error(span, v.message);
+      case "program":
+        return this.#programBuiltin(`$${name}`, span);
+      case "var":
+        return { kind: "var", id: v.id, name: `$${name}`, type: b.type, span };
       case "const":
         return { kind: "const", value: v.value, type: b.type, span };
       case "ir":
@@ -749,7 +771,112 @@ class TraceResolver {
     }
   }
 
+  /** A `$name` the variable resolver types (`$retval`, `$func`). */
+  #programBuiltin(name: string, span: Span): RExpr {
+    let resolved: ResolvedVariable | undefined;
+    try {
+      resolved = this.found.get(name) ?? this.opts.resolveVariable.resolve(name, this.ctx);
+    } catch (e) {
+      if (e instanceof VariableError) throw this.r.error(span, e.message);
+      throw e;
+    }
+    if (resolved === undefined || !("value" in resolved)) {
+      throw this.r.error(span, `'${name}' needs the target's debug info (DWARF), which is missing`);
+    }
+    this.programVariables = true;
+    this.found.set(name, resolved);
+    const path: RValue = { kind: "variable", name, type: resolved.value.type, text: name, span };
+    return { kind: "program", path, first: resolved.value, text: name, span };
+  }
+
+  /** `entry(x)`: parameter `x` as captured by the block's entry program. */
+  #entry(e: Expr & { kind: "call" }): RExpr {
+    if (!this.returnBlock) {
+      throw this.r.error(
+        e.span,
+        "'entry(x)' is only available in a return block (trace FUNCTION:return { ... })",
+      );
+    }
+    const arg = e.args[0];
+    if (e.args.length !== 1 || arg.kind !== "ident") {
+      throw this.r.error(
+        e.args.length === 1 ? arg.span : e.span,
+        "entry(x) takes the name of one parameter of the function",
+      );
+    }
+    const name = arg.name;
+    const resolver = this.opts.resolveVariable;
+    this.#capturing = true;
+    try {
+      return this.#entryOf(e, name, arg.span, resolver);
+    } finally {
+      this.#capturing = false;
+    }
+  }
+
+  #entryOf(
+    e: Expr & { kind: "call" },
+    name: string,
+    argSpan: Span,
+    resolver: VariableResolver,
+  ): RExpr {
+    const arg = { span: argSpan };
+    const kind = resolver.variableKind?.(name, this.ctx);
+    const fn = resolver.functionName?.(this.ctx) ?? "the function";
+    if (kind === "local") {
+      throw this.r.error(
+        arg.span,
+        `entry(${name}): '${name}' is a local variable of ${fn}, not a parameter (entry() ` +
+          "captures parameters as they were when the function was entered)",
+      );
+    }
+    if (kind === "global") {
+      throw this.r.error(
+        arg.span,
+        `entry(${name}): '${name}' is a global, not a parameter of ${fn} (read it directly)`,
+      );
+    }
+    let capture = this.captures.find((c) => c.name === name);
+    if (!capture) {
+      const c = this.#ident(name, arg.span);
+      if (c.kind !== "program") {
+        throw this.r.error(arg.span, `entry(${name}): '${name}' is not a parameter of ${fn}`);
+      }
+      let scalar: RScalar;
+      try {
+        scalar = this.#scalar(c);
+      } catch {
+        throw this.r.error(
+          arg.span,
+          `entry(${name}): '${name}' is not a number or a pointer; entry() captures scalars ` +
+            "(capture a pointer to it and read the members at return)",
+        );
+      }
+      if (this.captures.length >= MAX_ENTRY_CAPTURES - 1) {
+        throw this.r.error(
+          e.span,
+          `a return block can capture at most ${MAX_ENTRY_CAPTURES - 1} parameters with entry()`,
+        );
+      }
+      if (scalar.kind !== "value") {
+        throw this.r.error(arg.span, `entry(${name}): '${name}' is not a parameter of ${fn}`);
+      }
+      capture = { id: ENTRY_VAR_BASE + this.captures.length, name, value: scalar, span: arg.span };
+      this.captures.push(capture);
+    }
+    const dtype = capture.value.kind === "value" ? capture.value.dtype : undefined;
+    const text = `entry(${name})`;
+    return {
+      kind: "program",
+      path: { kind: "letValue", id: capture.id, type: dtype!, text, span: e.span },
+      first: { kind: "scalar", type: dtype!, expr: { kind: "var", id: capture.id } },
+      text,
+      span: e.span,
+    };
+  }
+
   #call(e: Expr & { kind: "call" }): RExpr {
+    if (e.name === "entry") return this.#entry(e);
     if (e.name === CAST) return this.#cast(e);
     const fn = builtinFunction(e.name);
     if (!fn) {
@@ -868,6 +995,8 @@ class TraceResolver {
     const c = this.#expr(a);
     const where = `argument ${i + 1} of ${fn.name} (${param.name})`;
     switch (param.role) {
+      case "parameter":
+        throw this.r.error(a.span, `${where}: only entry(x) takes a parameter name`);
       case "int":
       case "intLiteral": {
         if (c.kind === "string" || c.kind === "bytes") {
@@ -967,6 +1096,19 @@ class TraceResolver {
     } catch (e) {
       if (e instanceof VariableError) throw this.r.error(span, e.message);
       throw e;
+    }
+    if (resolved && this.returnBlock && !this.#capturing) {
+      const kind = resolver.variableKind?.(name, this.ctx);
+      if (kind === "parameter" || kind === "local") {
+        const fn = resolver.functionName?.(this.ctx) ?? "the function";
+        throw this.r.error(
+          span,
+          kind === "parameter"
+            ? `'${name}' is a parameter of ${fn}: in a return block read it as it was at entry ` +
+              `with entry(${name})`
+            : `'${name}' is a local variable of ${fn}, which no longer exists when it returns`,
+        );
+      }
     }
     if (resolved) {
       this.programVariables = true;

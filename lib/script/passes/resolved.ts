@@ -113,6 +113,8 @@ export type RPrintArg =
   | { kind: "program"; value: RValue; spec: FormatSpec; length?: RLength }
   /** A string known at compile time (a script string variable). */
   | { kind: "constString"; value: string }
+  /** `$func` printed: the name of the function of each probe site, as a string. */
+  | { kind: "siteFunction" }
   /** A script integer used as an address (`{:x.4}` of a number). */
   | { kind: "address"; addr: RScalar; str: boolean; length: RLength };
 
@@ -134,6 +136,15 @@ export type RStmt =
   /** `bt`: a stack capture under `printId` (its PrintInfo carries the display options). */
   | { kind: "backtrace"; printId: number; span: Span };
 
+/** A parameter `entry(x)` captures: read at the entry site, bound to variable `id` at return. */
+export interface EntryCapture {
+  id: number;
+  name: string;
+  /** Its value at the entry site (a program value used as a number). */
+  value: RScalar;
+  span: Span;
+}
+
 /** A resolved trace block. */
 export interface ResolvedTrace {
   traceId: number;
@@ -145,6 +156,8 @@ export interface ResolvedTrace {
   programVariables: boolean;
   /** The program variables as the resolver found them at the first probe site (by name). */
   firstSite: ReadonlyMap<string, ResolvedVariable>;
+  /** Set for a `trace f:return` block: the parameters its entry program captures. */
+  entryCaptures?: EntryCapture[];
 }
 
 /** The resolve pass's output. */

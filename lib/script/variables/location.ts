@@ -215,6 +215,20 @@ export function valueFromPlan(
       // several registers: assemble the pieces (low bytes first) when they fit in 64 bits
       let total = 0;
       for (const p of plan.pieces) total += p.size;
+      const [lo, hi] = plan.pieces;
+      if (
+        total > 8 && total <= 16 && plan.pieces.length === 2 && lo.size === 8 &&
+        lo.ptRegsOffset !== undefined && lo.ptRegsOffset >= 0 &&
+        hi.ptRegsOffset !== undefined && hi.ptRegsOffset >= 0
+      ) {
+        // a 9-16 byte struct in two registers (a value returned in rax:rdx): members only
+        return {
+          kind: "scalar",
+          type,
+          expr: { kind: "ctx", offset: lo.ptRegsOffset },
+          high: fitTo({ kind: "ctx", offset: hi.ptRegsOffset }, hi.size, false),
+        };
+      }
       if (total > 8) {
         throw new ValueError(
           `it is split over several registers (${plan.text}) into more than 8 bytes`,

@@ -201,6 +201,12 @@ export function printPlan(
         ? { kind: "layout", layout }
         : { kind: "bytes" };
       if (v.kind === "scalar") {
+        if (size > 8 && v.high !== undefined) {
+          throw new ValueError(
+            `'${what}' is a ${size}-byte ${s.kind} held in two registers (rax:rdx): print its ` +
+              "members one by one",
+          );
+        }
         if (size > 8) throw new ValueError(`'${what}' is only partly held in registers`);
         return { arg: { type: ValueType.Bytes, expr: v.expr, len: size }, view };
       }

@@ -24,6 +24,8 @@ export type ModuleFile = DwarfSource;
 export interface SiteAddress {
   modulePath: string;
   linkAddress: number;
+  /** The function the site is in (`$func`). */
+  function?: string;
 }
 
 /** Inputs of {@link processVariableResolver}. */
@@ -111,7 +113,7 @@ export function processVariableResolver(opts: ProcessResolverOptions): DwarfVari
           path: site.modulePath,
           dwarf: () => ({ ok: false, message: `module ${site.modulePath} is not mapped` }),
         };
-        return { module, pc: site.linkAddress };
+        return { module, pc: site.linkAddress, function: site.function };
       });
     },
     modules: all,

@@ -13,6 +13,9 @@
  */
 
 import { type DwarfInfo, type DwarfType, stripType, type VariableInfo } from "../../dwarf/index.ts";
+import { returnValuePlan } from "./return_value.ts";
+import type { IrExpr } from "../../../bpf/ir.ts";
+import { ptRegsOffset } from "../../dwarf/expr.ts";
 import {
   type ResolvedVariable,
   type TypeLookup,
@@ -41,6 +44,8 @@ export interface ProbeLocation {
   module: VariableModule;
   /** Link-time address of the probed instruction. */
   pc: number;
+  /** The function the site is in (what `$func` shows), when known. */
+  function?: string;
 }
 
 /** Inputs of {@link DwarfVariableResolver}. */
@@ -102,7 +107,9 @@ export class DwarfVariableResolver implements VariableResolver {
   }
 
   resolve(name: string, ctx: VariableContext): ResolvedVariable | undefined {
+    if (name === "$func") return { value: functionNameValue(this.#sites(ctx), ctx.site ?? 0) };
     const probe = this.#probe(ctx);
+    if (name === "$retval") return { value: this.#returnValue(probe) };
     const load = this.#dwarf(probe.module);
     if (!load.ok) throw new VariableError(`cannot look up '${name}': ${load.message}`);
     const own = findInModule(load.dwarf, name, probe.pc);
@@ -136,6 +143,64 @@ export class DwarfVariableResolver implements VariableResolver {
       };
     }
     return undefined;
+  }
+
+  /**
+   * `$retval` at a return site: the function's return type, where the ABI puts it. Without
+   * DWARF (a stripped module) it is `rax` as a `long`, like bpftrace's `retval`.
+   */
+  #returnValue(probe: ProbeLocation): DValue {
+    const load = this.#dwarf(probe.module);
+    if (!load.ok) return { kind: "scalar", type: RAX_LONG, expr: { kind: "ctx", offset: 80 } };
+    const type = load.dwarf.returnTypeAt(probe.pc);
+    if (type === undefined) {
+      throw new VariableError(`cannot type '$retval': no DWARF function covers this address`);
+    }
+    const plan = returnValuePlan(type);
+    if ("error" in plan) throw new VariableError(`'$retval': ${plan.error}`);
+    try {
+      return valueFromPlan(plan, type, PROBE_MODULE_BIAS);
+    } catch (e) {
+      if (e instanceof ValueError) throw new VariableError(`cannot read '$retval': ${e.message}`);
+      throw e;
+    }
+  }
+
+  /** Whether `name` is a parameter, a local or a global at the site (undefined: unknown). */
+  variableKind(name: string, ctx: VariableContext): "parameter" | "local" | "global" | undefined {
+    const probe = this.#probe(ctx);
+    const load = this.#dwarf(probe.module);
+    if (!load.ok) return undefined;
+    const scope = scopeAt(load.dwarf, probe.pc);
+    if (!scope.ok) return undefined;
+    const v = scope.variables.find((x) => x.name === name);
+    if (v) return v.kind === "static-local" ? "global" : v.kind;
+    return findInModule(load.dwarf, name, probe.pc) ? "global" : undefined;
+  }
+
+  frameAddress(ctx: VariableContext): IrExpr | undefined {
+    const probe = this.#probe(ctx);
+    const load = this.#dwarf(probe.module);
+    if (!load.ok) return undefined;
+    const r = load.dwarf.cfaAt(probe.pc);
+    if (!r.ok || r.row.cfa.kind !== "reg-offset") return undefined;
+    const offset = ptRegsOffset(r.row.cfa.reg);
+    if (offset < 0) return undefined;
+    return {
+      kind: "arith",
+      op: "add",
+      signed: false,
+      left: { kind: "ctx", offset },
+      right: irConst(BigInt(r.row.cfa.offset)),
+    };
+  }
+
+  /** The out-of-line function of the site (for messages). */
+  functionName(ctx: VariableContext): string | undefined {
+    const probe = this.#probe(ctx);
+    if (probe.function) return probe.function;
+    const load = this.#dwarf(probe.module);
+    return load.ok ? load.dwarf.functionAt(probe.pc)?.name : undefined;
   }
 
   #value(v: VariableInfo, name: string, bias: Bias, tls?: TlsBlock): DValue {
@@ -190,6 +255,36 @@ export class DwarfVariableResolver implements VariableResolver {
     if (!scope.ok) return [];
     return [...scope.variables.map((v) => v.name), ...scope.globals.map((v) => v.name)];
   }
+}
+
+/** The type `$retval` has without DWARF. */
+const RAX_LONG: DwarfType = {
+  kind: "base",
+  name: "long",
+  size: 8,
+  encoding: "signed",
+  signed: true,
+  dieOffset: 0,
+};
+
+/**
+ * `$func` at site `site`: the index of the site's function among the block's function names,
+ * typed as an enum of those names (so every site has the same type and the name renders).
+ */
+function functionNameValue(sites: readonly ProbeLocation[], site: number): DValue {
+  const names = [...new Set(sites.map((s) => s.function ?? `0x${s.pc.toString(16)}`))];
+  const own = sites[site] ?? sites[0];
+  const index = names.indexOf(own.function ?? `0x${own.pc.toString(16)}`);
+  const type: DwarfType = {
+    kind: "enum",
+    name: "function",
+    size: 4,
+    signed: false,
+    enumerators: names.map((name, value) => ({ name, value })),
+    declaration: false,
+    dieOffset: 0,
+  };
+  return { kind: "scalar", type, expr: irConst(BigInt(index)) };
 }
 
 /** Prefers an externally visible definition among same-named globals. */

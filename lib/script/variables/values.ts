@@ -28,7 +28,13 @@ export type DValue =
   | { kind: "memory"; type: DwarfType; addr: IrExpr; bits?: { size: number; shift: number } }
   /** A value computed in registers (an integer extended to 64 bits, or the bytes of a small
    * struct in the low bytes). */
-  | { kind: "scalar"; type: DwarfType; expr: IrExpr }
+  | {
+    kind: "scalar";
+    type: DwarfType;
+    expr: IrExpr;
+    /** Bytes 8..15 of a 9-16 byte struct held in two registers (returned in rax:rdx). */
+    high?: IrExpr;
+  }
   /** Not available: `status` says why (`OptimizedOut`, `OffsetsUnavailable`). */
   | { kind: "unavailable"; type: DwarfType; status: ValueStatus; why: string };
 
@@ -388,15 +394,18 @@ export function member(v: DValue, name: string, arrow: boolean, what: string): D
           expr: bitExtract(base.expr, shift, bf.bitSize, signed),
         };
       }
-      if (m.offset + size > 8) {
+      const upper = base.high !== undefined && m.offset >= 8 && m.offset + size <= 16;
+      if (m.offset + size > 8 && !upper) {
         throw new ValueError(`member '${name}' of '${what}' is not held in the register`);
       }
-      const shifted: IrExpr = m.offset === 0 ? base.expr : {
+      const word = upper ? base.high! : base.expr;
+      const offset = upper ? m.offset - 8 : m.offset;
+      const shifted: IrExpr = offset === 0 ? word : {
         kind: "arith",
         op: "shr",
         signed: false,
-        left: base.expr,
-        right: irConst(8 * m.offset),
+        left: word,
+        right: irConst(8 * offset),
       };
       return { kind: "scalar", type: m.type, expr: fitTo(shifted, size, signed) };
     }
