@@ -1,5 +1,6 @@
 /** The tunable settings of a tracing run, their defaults and their validation. */
 import { UsageError } from "../errors.ts";
+import { DEFAULT_RINGBUF_SIZE, isValidRingbufSize, RINGBUF_SIZE_RULE } from "../../bpf/maps.ts";
 
 /** How events are written to stdout. */
 export enum OutputMode {
@@ -39,7 +40,7 @@ export type PartialSettings = Partial<Settings>;
 export const DEFAULT_SETTINGS: Settings = {
   output: OutputMode.Pretty,
   status: true,
-  ringbufSize: 8 * 1024 * 1024,
+  ringbufSize: DEFAULT_RINGBUF_SIZE,
   enableSysmonForTarget: true,
   allowDebugMismatch: false,
 };
@@ -56,11 +57,9 @@ export function parseOutputMode(text: string, where: string): OutputMode {
 /** Checks cross-field rules once every source is merged. */
 export function validateSettings(settings: Settings, where: (key: keyof Settings) => string) {
   const size = settings.ringbufSize;
-  if (size < 4096 || (size & (size - 1)) !== 0) {
+  if (!isValidRingbufSize(size)) {
     throw new UsageError(
-      `${
-        where("ringbufSize")
-      }: ring buffer size must be a power of two of at least 4096, got ${size}`,
+      `${where("ringbufSize")}: ring buffer size must be ${RINGBUF_SIZE_RULE}, got ${size}`,
     );
   }
 }
