@@ -3,8 +3,8 @@
  * Which PID/TID an event is shown with is the caller's choice (`pid_display.ts` for `-p`, the
  * `-t` session's own mapping), as is anything to learn from each event (`observe`).
  */
-import { type DecodedEvent, decodeEvent } from "../../bpf/wire.ts";
-import type { Settings } from "../config/settings.ts";
+import { type DecodedEvent, decodeEvent, decodeEventAt } from "../../bpf/wire.ts";
+import { OutputMode, type Settings } from "../config/settings.ts";
 import { rendererFor } from "../output/renderers.ts";
 import { LineWriter } from "../output/writer.ts";
 import { type CompiledScript, renderEvent } from "../script/mod.ts";
@@ -21,6 +21,8 @@ export class EventConsumer {
   readonly #render;
   readonly #clock = new KtimeClock();
   readonly #max: number;
+  /** Plain output is the message alone: no ids, clock or value list to compute per event. */
+  readonly #plain: boolean;
 
   /**
    * @param compiled the script the events come from
@@ -36,6 +38,7 @@ export class EventConsumer {
   ) {
     this.#render = rendererFor(settings.output);
     this.#max = settings.maxEvents ?? Infinity;
+    this.#plain = settings.output === OutputMode.Plain;
   }
 
   /** True once --max-events events were written. */
@@ -43,22 +46,36 @@ export class EventConsumer {
     return this.count >= this.#max;
   }
 
-  /** The ring buffer callback. */
+  /** The ring buffer callback for a record copied out of the ring. */
   onSample(bytes: Uint8Array): void {
     if (this.count >= this.#max) return;
-    const event = decodeEvent(bytes);
+    this.#emit(decodeEvent(bytes));
+  }
+
+  /** The ring reader's callback: the record is decoded in place (`length` bytes at `offset`). */
+  onRecord(bytes: Uint8Array, view: DataView, offset: number, length: number): void {
+    if (this.count >= this.#max) return;
+    this.#emit(decodeEventAt(bytes, view, offset, length));
+  }
+
+  #emit(event: DecodedEvent): void {
     this.observe?.(event);
-    const shown = this.display(event);
-    this.writer.line(this.#render({
-      traceId: event.traceId,
-      wallNs: this.#clock.wallNs(event.ktimeNs),
-      pid: shown.pid,
-      tid: shown.tid,
-      hostPid: shown.hostPid,
-      hostTid: shown.hostTid,
-      text: renderEvent(this.compiled, event),
-      values: event.values.map((v) => v.value),
-    }));
+    const text = renderEvent(this.compiled, event);
+    if (this.#plain) {
+      this.writer.line(text);
+    } else {
+      const shown = this.display(event);
+      this.writer.line(this.#render({
+        traceId: event.traceId,
+        wallNs: this.#clock.wallNs(event.ktimeNs),
+        pid: shown.pid,
+        tid: shown.tid,
+        hostPid: shown.hostPid,
+        hostTid: shown.hostTid,
+        text,
+        values: event.values.map((v) => v.value),
+      }));
+    }
     this.count++;
   }
 }
