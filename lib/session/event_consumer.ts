@@ -11,6 +11,8 @@ import { type CompiledScript, renderEvent } from "../script/mod.ts";
 import { KtimeClock } from "./ktime_clock.ts";
 import type { ShownIds } from "./pid_display.ts";
 
+const NO_VALUES: readonly unknown[] = [];
+
 /** Maps an event to the ids it is shown with. */
 export type PidDisplay = (event: DecodedEvent) => ShownIds;
 
@@ -23,6 +25,8 @@ export class EventConsumer {
   readonly #max: number;
   /** Plain output is the message alone: no ids, clock or value list to compute per event. */
   readonly #plain: boolean;
+  /** Only JSON lists the raw values. */
+  readonly #json: boolean;
 
   /**
    * @param compiled the script the events come from
@@ -39,6 +43,7 @@ export class EventConsumer {
     this.#render = rendererFor(settings.output);
     this.#max = settings.maxEvents ?? Infinity;
     this.#plain = settings.output === OutputMode.Plain;
+    this.#json = settings.output === OutputMode.Json;
   }
 
   /** True once --max-events events were written. */
@@ -73,7 +78,7 @@ export class EventConsumer {
         hostPid: shown.hostPid,
         hostTid: shown.hostTid,
         text,
-        values: event.values.map((v) => v.value),
+        values: this.#json ? event.values.map((v) => v.value) : NO_VALUES,
       }));
     }
     this.count++;
