@@ -130,7 +130,7 @@ export async function attachAndStream(o: StreamOptions): Promise<number> {
     const reason = await runEventLoop(
       {
         pollOnce: (timeoutMs) => {
-          ring.poll(timeoutMs);
+          const delivered = ring.poll(timeoutMs);
           hooks.poll?.();
           const scope = hooks.rescope?.();
           if (scope !== undefined) {
@@ -143,6 +143,7 @@ export async function attachAndStream(o: StreamOptions): Promise<number> {
               status.notice(`cannot follow thread ${scope}: ${(err as Error).message}`);
             }
           }
+          return delivered;
         },
         afterBatch: () => consumer.writer.flush(),
         checkStop: () => {
