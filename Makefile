@@ -37,10 +37,12 @@ build: deps
 	@scripts/build.sh
 
 # Runs the bundle users run (dist/ghostscope.js, rebuilt first) next to bpftrace; the report goes to
-# bench/out/latest.md. `make bench BENCH_ARGS='--reps 9'`; bench/startup.ts profiles start-up.
+# bench/out/latest.md; the README's table is regenerated from that run (bench/readme_table.ts).
+# `make bench BENCH_ARGS='--reps 9'`; bench/startup.ts profiles start-up.
 bench: deps fixtures
 	@scripts/build.sh --bundle-only
 	$(DENO) run -A bench/run.ts $(BENCH_ARGS)
+	$(DENO) run -A bench/readme_table.ts bench/out/latest.json
 
 shellcheck:
 	@scripts/ensure-deps.sh shellcheck

@@ -49,24 +49,35 @@ export const OBJECT_PREFIX = "gs_";
 
 /** Page size of the supported architecture (x86_64). */
 export const PAGE_SIZE = 4096;
-/** Default ring buffer size: 4 MiB. */
-export const DEFAULT_RINGBUF_SIZE = 4 * 1024 * 1024;
+/** Largest ring the kernel can make: `max_entries` is a u32, so the largest power of two is 2^31. */
+export const MAX_RINGBUF_SIZE = 2 ** 31;
+/** Default ring buffer size (`--ringbuf-size`, `ringbuf_size`): 8 MiB. */
+export const DEFAULT_RINGBUF_SIZE = 8 * 1024 * 1024;
 
 /** Raised for an invalid map size. */
 export class MapSpecError extends Error {
   override name = "MapSpecError";
 }
 
-/** True if `n` is a power of two no smaller than a page (what the kernel accepts for a ring). */
+/**
+ * The one ring-size rule (settings validation, map specs and `ffi/` map creation all use it): a
+ * power of two from one page to {@link MAX_RINGBUF_SIZE}. Checked on the number itself, not on
+ * its low 32 bits, so 2^32 is refused rather than passing as 0.
+ */
 export function isValidRingbufSize(n: number): boolean {
-  return Number.isInteger(n) && n >= PAGE_SIZE && n <= 2 ** 31 && (n & (n - 1)) === 0;
+  return Number.isInteger(n) && n >= PAGE_SIZE && n <= MAX_RINGBUF_SIZE &&
+    Number.isInteger(Math.log2(n));
 }
+
+/** Why `n` is not a valid ring size, for messages: "must be a power of two between ...". */
+export const RINGBUF_SIZE_RULE =
+  `a power of two between ${PAGE_SIZE} and ${MAX_RINGBUF_SIZE} (2^31) bytes`;
 
 /** The `events` ring buffer; `size` must be a power of two of at least one page. */
 export function eventsMapSpec(size: number = DEFAULT_RINGBUF_SIZE): MapSpec {
   if (!isValidRingbufSize(size)) {
     throw new MapSpecError(
-      `ring buffer size ${size} must be a power of two between ${PAGE_SIZE} and 2^31 bytes`,
+      `ring buffer size ${size} must be ${RINGBUF_SIZE_RULE}`,
     );
   }
   return {

@@ -8,9 +8,9 @@
  *    info in fixed stack slots when the body needs them;
  * 2. the statements; each executed `print` reserves one fixed-size ring record
  *    (`bpf_ringbuf_reserve`), fills the header and value records (see `wire.ts`) and submits it
- *    with an adaptive wake-up: FORCE_WAKEUP once `bpf_ringbuf_query(AVAIL_DATA)` reaches the
- *    threshold, NO_WAKEUP otherwise (userspace polls with a short timeout, so latency stays
- *    bounded while a busy probe does not pay one wake-up per event). A failed reservation
+ *    with NO_WAKEUP, except FORCE_WAKEUP for the record that takes `bpf_ringbuf_query(AVAIL_DATA)`
+ *    across the threshold (userspace polls with a short timeout, so latency stays bounded while
+ *    a busy probe pays no wake-up per event). A failed reservation
  *    increments the per-CPU `lost` counter and the program goes on;
  * 3. `return 0`.
  *
@@ -643,14 +643,17 @@ class TraceCodegen {
       }
       a.stx(Size.DW, Reg.R7, off + VALUE_HEADER_SIZE, Reg.R0);
     });
-    // Adaptive wake-up: flag 0 lets the kernel wake the reader only when it had caught up (the
-    // first record after idle: low latency); a backlog past the threshold forces a wake-up.
+    // Wake-up: NO_WAKEUP, except for the one record that takes the unread data across the
+    // threshold (the reader polls with a short timeout, which bounds a sparse event's latency).
+    // Flag 0 woke the reader (an IPI) for every record whenever it had caught up, and forcing
+    // every record past the threshold raised one irq_work per record while the backlog lasted.
     const submitL = this.#label("submit");
     a.ldMap(Reg.R1, EVENTS_MAP)
       .mov64(Reg.R2, RingbufQuery.AvailData)
       .call(BpfHelper.RingbufQuery)
-      .mov64(Reg.R2, RingbufFlag.Default)
+      .mov64(Reg.R2, RingbufFlag.NoWakeup)
       .jmp(JmpOp.Jlt, Reg.R0, this.threshold, submitL)
+      .jmp(JmpOp.Jge, Reg.R0, this.threshold + layout.size, submitL)
       .mov64(Reg.R2, RingbufFlag.ForceWakeup)
       .label(submitL)
       .mov64(Reg.R1, Reg.R7)

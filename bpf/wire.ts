@@ -171,33 +171,45 @@ const utf8 = new TextDecoder("utf-8", { fatal: false });
  * callback: everything returned is copied out. Throws {@link WireError} on malformed input.
  */
 export function decodeEvent(bytes: Uint8Array): DecodedEvent {
-  const n = bytes.byteLength;
+  return decodeEventAt(
+    bytes,
+    new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    0,
+    bytes.byteLength,
+  );
+}
+
+/**
+ * {@link decodeEvent} of the `n` bytes at `base` of `bytes` (`view` covers the same memory), so a
+ * record can be decoded in place in a larger buffer (the mmap'd ring) without a view per event.
+ */
+export function decodeEventAt(
+  bytes: Uint8Array,
+  view: DataView,
+  base: number,
+  n: number,
+): DecodedEvent {
   if (n < EVENT_HEADER_SIZE) {
     throw new WireError(`event of ${n} bytes is shorter than its ${EVENT_HEADER_SIZE}-byte header`);
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, n);
+  const limit = base + n;
   const values: DecodedValue[] = [];
-  let p = EVENT_HEADER_SIZE;
-  while (p < n) {
-    if (p + VALUE_HEADER_SIZE > n) {
-      throw new WireError(`truncated value header at offset ${p} of a ${n}-byte event`);
+  let p = base + EVENT_HEADER_SIZE;
+  while (p < limit) {
+    if (p + VALUE_HEADER_SIZE > limit) {
+      throw new WireError(`truncated value header at offset ${p - base} of a ${n}-byte event`);
     }
     const type = bytes[p] as ValueType;
     const status = bytes[p + 1] as ValueStatus;
     const len = view.getUint16(p + 2, true);
     const data = p + VALUE_HEADER_SIZE;
     const capEnd = data + len;
-    if (capEnd > n) {
-      throw new WireError(`value at offset ${p} (${len} bytes) overruns a ${n}-byte event`);
+    if (capEnd > limit) {
+      throw new WireError(`value at offset ${p - base} (${len} bytes) overruns a ${n}-byte event`);
     }
-    const used = view.getUint32(p + ValueHeaderOffset.Used, true);
-    const end = used !== 0 && used < len &&
-        (type === ValueType.Str || type === ValueType.Bytes || type === ValueType.Stack)
-      ? data + used
-      : capEnd;
     let value: DecodedValue["value"] = null;
     let errorAddress: bigint | undefined;
-    if (status === ValueStatus.ReadError && data + 8 <= n) {
+    if (status === ValueStatus.ReadError && data + 8 <= limit) {
       const a = view.getBigUint64(data, true);
       if (a !== 0n) errorAddress = a;
     }
@@ -210,20 +222,15 @@ export function decodeEvent(bytes: Uint8Array): DecodedEvent {
         case ValueType.Ptr:
           value = len === 8 ? view.getBigUint64(data, true) : readUint(view, data, len, false);
           break;
-        case ValueType.Bool: {
-          let any = 0;
-          for (let i = data; i < end; i++) any |= bytes[i];
-          value = any !== 0;
-          break;
+        default: {
+          // Only variable-length payloads look at `used`.
+          const used = view.getUint32(p + ValueHeaderOffset.Used, true);
+          const end = used !== 0 && used < len &&
+              (type === ValueType.Str || type === ValueType.Bytes || type === ValueType.Stack)
+            ? data + used
+            : capEnd;
+          value = decodeBytesValue(bytes, type, data, end);
         }
-        case ValueType.Str: {
-          let stop = data;
-          while (stop < end && bytes[stop] !== 0) stop++;
-          value = utf8.decode(bytes.subarray(data, stop));
-          break;
-        }
-        default:
-          value = bytes.slice(data, end);
       }
     }
     values.push(
@@ -237,15 +244,38 @@ export function decodeEvent(bytes: Uint8Array): DecodedEvent {
     p = data + ((len + 7) & ~7);
   }
   return {
-    traceId: view.getUint32(HeaderOffset.TraceId, true),
-    printId: view.getUint32(HeaderOffset.PrintId, true),
-    ktimeNs: view.getBigUint64(HeaderOffset.KtimeNs, true),
-    hostTgid: view.getUint32(HeaderOffset.HostTgid, true),
-    hostTid: view.getUint32(HeaderOffset.HostTid, true),
-    viewTgid: view.getUint32(HeaderOffset.ViewTgid, true),
-    viewTid: view.getUint32(HeaderOffset.ViewTid, true),
+    traceId: view.getUint32(base + HeaderOffset.TraceId, true),
+    printId: view.getUint32(base + HeaderOffset.PrintId, true),
+    ktimeNs: view.getBigUint64(base + HeaderOffset.KtimeNs, true),
+    hostTgid: view.getUint32(base + HeaderOffset.HostTgid, true),
+    hostTid: view.getUint32(base + HeaderOffset.HostTid, true),
+    viewTgid: view.getUint32(base + HeaderOffset.ViewTgid, true),
+    viewTid: view.getUint32(base + HeaderOffset.ViewTid, true),
     values,
   };
+}
+
+/** A Bool, Str, Bytes (or unknown-type) payload in `bytes[data, end)`, copied out. */
+function decodeBytesValue(
+  bytes: Uint8Array,
+  type: ValueType,
+  data: number,
+  end: number,
+): DecodedValue["value"] {
+  switch (type) {
+    case ValueType.Bool: {
+      let any = 0;
+      for (let i = data; i < end; i++) any |= bytes[i];
+      return any !== 0;
+    }
+    case ValueType.Str: {
+      let stop = data;
+      while (stop < end && bytes[stop] !== 0) stop++;
+      return utf8.decode(bytes.subarray(data, stop));
+    }
+    default:
+      return bytes.slice(data, end);
+  }
 }
 
 /** Little-endian integer of 0..8 bytes (non-standard widths only; 8 bytes take the fast path). */

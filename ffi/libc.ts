@@ -30,6 +30,10 @@ const LIBC_SYMBOLS = {
   clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
   /** `int poll(struct pollfd *fds, nfds_t nfds, int timeout)`. */
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
+  /** `void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)`. */
+  mmap: { parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"], result: "pointer" },
+  /** `int munmap(void *addr, size_t len)`. */
+  munmap: { parameters: ["pointer", "usize"], result: "i32" },
   /** Formats libbpf's `va_list` log messages. */
   vsnprintf: { parameters: ["buffer", "usize", "pointer", "pointer"], result: "i32" },
 } as const;

@@ -6,21 +6,21 @@ import { Errno } from "./errors.ts";
 import { checkLibbpf, libbpf } from "./libbpf.ts";
 import { type MapSpec, MapType, objectName, UpdateFlag } from "./bpf_types.ts";
 import { cString, CStruct } from "./pointers.ts";
+import { isValidRingbufSize, RINGBUF_SIZE_RULE } from "../bpf/maps.ts";
 
-const PAGE_SIZE = 4096;
 // struct bpf_map_create_opts, libbpf 1.1 x86_64 (kernel-recipes.md).
 const MAP_CREATE_OPTS = { size: 48, mapFlags: 28 } as const;
 
 /**
  * Creates a map and returns its fd.
  * @throws {BpfError} `bpf_map_create(<name>): EPERM (...)` etc.
- * @throws {RangeError} for a ring buffer whose size is not a power-of-two multiple of 4096
+ * @throws {RangeError} for a ring buffer whose size breaks `isValidRingbufSize` (bpf/maps.ts)
  */
 export function createMap(spec: MapSpec): number {
   const name = objectName(spec.name);
-  if (spec.type === MapType.RingBuf && !isRingBufSize(spec.maxEntries)) {
+  if (spec.type === MapType.RingBuf && !isValidRingbufSize(spec.maxEntries)) {
     throw new RangeError(
-      `ring buffer ${name}: size ${spec.maxEntries} is not a power of two multiple of ${PAGE_SIZE}`,
+      `ring buffer ${name}: size ${spec.maxEntries} is not ${RINGBUF_SIZE_RULE}`,
     );
   }
   const opts = new CStruct(MAP_CREATE_OPTS.size)
@@ -35,10 +35,6 @@ export function createMap(spec: MapSpec): number {
     opts.bytes,
   );
   return checkLibbpf(`bpf_map_create(${name})`, fd);
-}
-
-function isRingBufSize(size: number): boolean {
-  return size >= PAGE_SIZE && size % PAGE_SIZE === 0 && (size & (size - 1)) === 0;
 }
 
 /**

@@ -20,6 +20,8 @@ interface KeySpec {
   setting: keyof Settings;
   file: string;
   env: string;
+  /** The command-line flag, named in validation errors of a value given on the command line. */
+  flag?: string;
   parse: (raw: unknown, where: string) => Settings[keyof Settings];
 }
 
@@ -53,6 +55,7 @@ const KEYS: KeySpec[] = [
     setting: "ringbufSize",
     file: "ringbuf_size",
     env: "GHOSTSCOPE_RINGBUF_SIZE",
+    flag: "--ringbuf-size",
     parse: (v, w) => parsePositiveInt(String(v), w),
   },
   {
@@ -101,8 +104,8 @@ export async function loadSettings(opts: LoadOptions): Promise<LoadedSettings> {
   const fromEnv = readEnv(env);
   const settings: Settings = { ...DEFAULT_SETTINGS, ...fromFile, ...fromEnv, ...opts.cli };
   validateSettings(settings, (key) => {
-    if (key in opts.cli) return "option";
     const spec = KEYS.find((k) => k.setting === key)!;
+    if (key in opts.cli) return spec.flag ?? "option";
     if (key in fromEnv) return spec.env;
     if (key in fromFile) return `${configFile}: ${spec.file}`;
     return "default";

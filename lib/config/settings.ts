@@ -1,5 +1,6 @@
 /** The tunable settings of a tracing run, their defaults and their validation. */
 import { UsageError } from "../errors.ts";
+import { DEFAULT_RINGBUF_SIZE, isValidRingbufSize, RINGBUF_SIZE_RULE } from "../../bpf/maps.ts";
 
 /** How events are written to stdout. */
 export enum OutputMode {
@@ -41,7 +42,7 @@ export type PartialSettings = Partial<Settings>;
 export const DEFAULT_SETTINGS: Settings = {
   output: OutputMode.Pretty,
   status: true,
-  ringbufSize: 8 * 1024 * 1024,
+  ringbufSize: DEFAULT_RINGBUF_SIZE,
   enableSysmonForTarget: true,
   allowDebugMismatch: false,
   backtraceDepth: 128,
@@ -65,11 +66,9 @@ export function validateSettings(settings: Settings, where: (key: keyof Settings
     );
   }
   const size = settings.ringbufSize;
-  if (size < 4096 || (size & (size - 1)) !== 0) {
+  if (!isValidRingbufSize(size)) {
     throw new UsageError(
-      `${
-        where("ringbufSize")
-      }: ring buffer size must be a power of two of at least 4096, got ${size}`,
+      `${where("ringbufSize")}: ring buffer size must be ${RINGBUF_SIZE_RULE}, got ${size}`,
     );
   }
 }

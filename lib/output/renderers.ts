@@ -52,19 +52,23 @@ function jsonValue(value: unknown): unknown {
   return value;
 }
 
-let cachedSecond = -1n;
+let cachedSecond = -1;
 let cachedPrefix = "";
 
-/** Local wall-clock time with microseconds; the H:M:S prefix is cached per second. */
+/**
+ * Local wall-clock time with microseconds; the H:M:S prefix is cached per second. One BigInt
+ * division per event (to microseconds since the epoch, exact as a Number until the year 2255),
+ * the rest in Numbers: this runs once per printed event.
+ */
 function clock(wallNs: bigint): string {
-  const second = wallNs / 1_000_000_000n;
+  const micros = Number(wallNs / 1000n);
+  const second = Math.floor(micros / 1_000_000);
   if (second !== cachedSecond) {
-    const d = new Date(Number(second) * 1000);
+    const d = new Date(second * 1000);
     cachedSecond = second;
     cachedPrefix = `${pad(d.getHours(), 2)}:${pad(d.getMinutes(), 2)}:${pad(d.getSeconds(), 2)}`;
   }
-  const micros = Number((wallNs % 1_000_000_000n) / 1000n);
-  return `${cachedPrefix}.${pad(micros, 6)}`;
+  return `${cachedPrefix}.${pad(micros - second * 1_000_000, 6)}`;
 }
 
 function pad(n: number, width: number): string {

@@ -3,7 +3,7 @@
  * Which PID/TID an event is shown with is the caller's choice (`pid_display.ts` for `-p`, the
  * `-t` session's own mapping), as is anything to learn from each event (`observe`).
  */
-import { type DecodedEvent, decodeEvent } from "../../bpf/wire.ts";
+import { type DecodedEvent, decodeEvent, decodeEventAt } from "../../bpf/wire.ts";
 import { OutputMode, type Settings } from "../config/settings.ts";
 import { rendererFor } from "../output/renderers.ts";
 import { LineWriter } from "../output/writer.ts";
@@ -26,6 +26,8 @@ export interface BacktraceContext extends EventContext {
   ): { text: string; json?: unknown };
 }
 
+const NO_VALUES: readonly unknown[] = [];
+
 /** Maps an event to the ids it is shown with. */
 export type PidDisplay = (event: DecodedEvent) => ShownIds;
 
@@ -36,6 +38,9 @@ export class EventConsumer {
   readonly #render;
   readonly #clock = new KtimeClock();
   readonly #max: number;
+  /** Plain output is the message alone: no ids, clock or value list to compute per event. */
+  readonly #plain: boolean;
+  /** Only JSON lists the raw values. */
   readonly #json: boolean;
 
   /**
@@ -53,8 +58,9 @@ export class EventConsumer {
     private readonly context?: BacktraceContext,
   ) {
     this.#render = rendererFor(settings.output);
-    this.#json = settings.output === OutputMode.Json;
     this.#max = settings.maxEvents ?? Infinity;
+    this.#plain = settings.output === OutputMode.Plain;
+    this.#json = settings.output === OutputMode.Json;
   }
 
   /** True once --max-events events were written. */
@@ -62,25 +68,41 @@ export class EventConsumer {
     return this.count >= this.#max;
   }
 
-  /** The ring buffer callback. */
+  /** The ring buffer callback for a record copied out of the ring. */
   onSample(bytes: Uint8Array): void {
     if (this.count >= this.#max) return;
-    const event = decodeEvent(bytes);
+    this.#emit(decodeEvent(bytes));
+  }
+
+  /** The ring reader's callback: the record is decoded in place (`length` bytes at `offset`). */
+  onRecord(bytes: Uint8Array, view: DataView, offset: number, length: number): void {
+    if (this.count >= this.#max) return;
+    this.#emit(decodeEventAt(bytes, view, offset, length));
+  }
+
+  #emit(event: DecodedEvent): void {
     this.observe?.(event);
-    const shown = this.display(event);
     const bt = this.compiled.prints[event.printId]?.backtrace;
     const described = bt === undefined ? undefined : this.context?.describe(event, bt, this.#json);
-    this.writer.line(this.#render({
-      traceId: event.traceId,
-      wallNs: this.#clock.wallNs(event.ktimeNs),
-      pid: shown.pid,
-      tid: shown.tid,
-      hostPid: shown.hostPid,
-      hostTid: shown.hostTid,
-      text: described?.text ?? renderEvent(this.compiled, event, this.context),
-      values: described === undefined ? event.values.map((v) => v.value) : [],
-      backtrace: described?.json,
-    }));
+    const text = described?.text ?? renderEvent(this.compiled, event, this.context);
+    if (this.#plain) {
+      this.writer.line(text);
+    } else {
+      const shown = this.display(event);
+      this.writer.line(this.#render({
+        traceId: event.traceId,
+        wallNs: this.#clock.wallNs(event.ktimeNs),
+        pid: shown.pid,
+        tid: shown.tid,
+        hostPid: shown.hostPid,
+        hostTid: shown.hostTid,
+        text,
+        values: described === undefined && this.#json
+          ? event.values.map((v) => v.value)
+          : NO_VALUES,
+        backtrace: described?.json,
+      }));
+    }
     this.count++;
   }
 }

@@ -4,7 +4,7 @@
  * site and attach it, stream events until a stop condition, print the summary, and release every
  * kernel object on any way out (normal end, Ctrl+C, SIGTERM, an error half-way through).
  */
-import { RingBuffer } from "../../ffi/ringbuf.ts";
+import { RingReader } from "../../ffi/ring_reader.ts";
 import type { DecodedEvent } from "../../bpf/wire.ts";
 import type { Settings } from "../config/settings.ts";
 import { type CompiledScript, programForSite } from "../script/mod.ts";
@@ -125,7 +125,11 @@ export async function attachAndStream(o: StreamOptions): Promise<number> {
     mark("ready");
     // Reading starts right after READY: events of the first moments wait in the ring meanwhile.
     const ring = resources.hold(
-      new RingBuffer(maps.eventsFd, (bytes) => consumer.onSample(bytes)),
+      new RingReader(
+        maps.eventsFd,
+        settings.ringbufSize,
+        (bytes, view, offset, length) => consumer.onRecord(bytes, view, offset, length),
+      ),
       "ring buffer",
       (r) => r.close(),
     );
@@ -135,8 +139,7 @@ export async function attachAndStream(o: StreamOptions): Promise<number> {
     const reason = await runEventLoop(
       {
         pollOnce: (timeoutMs) => {
-          ring.poll(timeoutMs);
-          ring.consume();
+          const delivered = ring.poll(timeoutMs);
           hooks.poll?.();
           const scope = hooks.rescope?.();
           if (scope !== undefined) {
@@ -149,6 +152,7 @@ export async function attachAndStream(o: StreamOptions): Promise<number> {
               status.notice(`cannot follow thread ${scope}: ${(err as Error).message}`);
             }
           }
+          return delivered;
         },
         afterBatch: () => consumer.writer.flush(),
         checkStop: () => {
