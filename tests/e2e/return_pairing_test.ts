@@ -111,7 +111,11 @@ e2eTest("return pairing: each r_fact return gets its own entry; the map ends emp
     try {
       target.go();
       const deadline = Date.now() + 10_000;
-      while (events.length < 10 && Date.now() < deadline) ring.poll(100);
+      // Records are submitted without a wake-up (the reader polls on a timer): consume after each poll.
+      while (events.length < 10 && Date.now() < deadline) {
+        ring.poll(100);
+        ring.consume();
+      }
     } finally {
       ring.close();
     }
