@@ -10,6 +10,7 @@ import { runPidInfo } from "./lib/session/pid_info.ts";
 import { runTrace } from "./lib/session/run.ts";
 import { startUprobeWarmup } from "./lib/session/uprobe_warmup.ts";
 import { mark } from "./lib/timing.ts";
+import { libbpfVersionLine } from "./lib/session/version_report.ts";
 
 async function main(argv: string[]): Promise<number> {
   mark("modules loaded");
@@ -20,6 +21,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case "version":
       console.log(`ghostscope ${VERSION}`);
+      console.log(libbpfVersionLine());
       return 0;
     case "pid-info":
       return runPidInfo(request.pidText, request.json);

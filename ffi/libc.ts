@@ -30,6 +30,10 @@ const LIBC_SYMBOLS = {
   clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
   /** `int poll(struct pollfd *fds, nfds_t nfds, int timeout)`. */
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
+  /** `int memfd_create(const char *name, unsigned flags)`: holds an embedded library. */
+  memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
+  /** `ssize_t write(int fd, const void *buf, size_t count)`. */
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   /** Formats libbpf's `va_list` log messages. */
   vsnprintf: { parameters: ["buffer", "usize", "pointer", "pointer"], result: "i32" },
 } as const;
