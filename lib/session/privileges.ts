@@ -1,6 +1,10 @@
-/** Fails early, in one line, when the process cannot load BPF programs or attach uprobes. */
+/**
+ * Fails early, in one line, when the process cannot load BPF programs or attach uprobes: missing
+ * privileges, or (container_requirements.ts) no sysfs at /sys.
+ */
 import { RuntimeFailure } from "../errors.ts";
 import { readStatus } from "../proc/status.ts";
+import { CONTAINER_HINT, ensureSysfs } from "./container_requirements.ts";
 
 /** Linux capability numbers (include/uapi/linux/capability.h). */
 enum Capability {
@@ -18,8 +22,12 @@ enum Capability {
 export function ensurePrivileges(procRoot = "/proc"): void {
   const caps = readStatus("self", procRoot).capEff ?? 0n;
   const has = (cap: Capability) => (caps & (1n << BigInt(cap))) !== 0n;
-  if (has(Capability.SysAdmin) || (has(Capability.Bpf) && has(Capability.Perfmon))) return;
-  throw new RuntimeFailure(
-    "root privileges (or CAP_BPF and CAP_PERFMON) are needed to load eBPF programs and attach uprobes: run ghostscope with sudo",
-  );
+  if (!has(Capability.SysAdmin) && !(has(Capability.Bpf) && has(Capability.Perfmon))) {
+    throw new RuntimeFailure(
+      "root privileges (or CAP_BPF and CAP_PERFMON) are needed to load eBPF programs and attach " +
+        `uprobes: run ghostscope with sudo (in a container: ${CONTAINER_HINT.capabilities})`,
+    );
+  }
+  // Then what must be mounted: a container without /sys is told so, not that uprobes are missing.
+  ensureSysfs();
 }
