@@ -4,7 +4,8 @@
  *
  * 1. `GHOSTSCOPE_LIBBPF=/path`: that file (a missing or unloadable file is one clear error).
  * 2. The libraries embedded in the artifact (`embedded_libs_payload.ts`, filled by
- *    `scripts/build.sh`): each is decoded, written to an anonymous memory file (`memfd_create`)
+ *    `scripts/build.sh`; zlib stored as is, the others deflated and inflated with that zlib's
+ *    `uncompress`): each is decoded, written to an anonymous memory file (`memfd_create`)
  *    and opened as `/proc/self/fd/N`, dependencies first. glibc's loader matches a later
  *    `DT_NEEDED` entry (`libelf.so.1`, `libz.so.1`) against the soname of objects already loaded,
  *    so libbpf binds to the embedded libelf and zlib and the host needs none of them. Where
@@ -22,8 +23,12 @@ export interface EmbeddedLibrary {
   /** The Debian package it was taken from, and that package's version. */
   debPackage: string;
   debVersion: string;
-  /** sha256 of the bytes (checked at build time). */
+  /** sha256 of the shared object (for whoever checks a build; not re-checked at start). */
   sha256: string;
+  /** Size of the shared object in bytes. */
+  size: number;
+  /** `raw`: base64 holds the shared object; `deflate`: its zlib stream (the first one is raw). */
+  encoding: "raw" | "deflate";
   /** The bytes, base64. */
   base64: string;
 }
@@ -112,11 +117,25 @@ function loadOverride(path: string): LibbpfLocation {
   return { path, origin: LibbpfOrigin.Override, detail: path };
 }
 
+const ZLIB_SYMBOLS = {
+  /** `int uncompress(Bytef *dest, uLongf *destLen, const Bytef *source, uLong sourceLen)`. */
+  uncompress: { parameters: ["buffer", "buffer", "buffer", "u64"], result: "i32" },
+} as const;
+
 function loadEmbedded(libraries: readonly EmbeddedLibrary[]): LibbpfLocation {
   let last: { path: string; library: EmbeddedLibrary } | undefined;
+  let zlib: Deno.DynamicLibrary<typeof ZLIB_SYMBOLS>["symbols"] | undefined;
   for (const library of libraries) {
-    const bytes = Uint8Array.fromBase64(library.base64);
-    last = { path: openFromMemory(library.soname, bytes), library };
+    let bytes = Uint8Array.fromBase64(library.base64);
+    if (library.encoding === "deflate") {
+      if (zlib === undefined) {
+        throw new LibraryLoadError(library.soname, "internal error: no zlib embedded before it");
+      }
+      bytes = inflate(zlib, library, bytes);
+    }
+    const path = openFromMemory(library.soname, bytes);
+    if (library.soname === "libz.so.1") zlib = Deno.dlopen(path, ZLIB_SYMBOLS).symbols;
+    last = { path, library };
   }
   const libbpf = last!;
   return {
@@ -124,6 +143,23 @@ function loadEmbedded(libraries: readonly EmbeddedLibrary[]): LibbpfLocation {
     origin: LibbpfOrigin.Embedded,
     detail: `${libbpf.library.debPackage} ${libbpf.library.debVersion}`,
   };
+}
+
+function inflate(
+  zlib: Deno.DynamicLibrary<typeof ZLIB_SYMBOLS>["symbols"],
+  library: EmbeddedLibrary,
+  deflated: Uint8Array<ArrayBuffer>,
+): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(library.size);
+  const outLen = new BigUint64Array([BigInt(library.size)]);
+  const rc = zlib.uncompress(out, outLen, deflated, BigInt(deflated.length));
+  if (rc !== 0 || outLen[0] !== BigInt(library.size)) {
+    throw new LibraryLoadError(
+      library.soname,
+      `cannot inflate the embedded ${library.soname} (zlib ${rc})`,
+    );
+  }
+  return out;
 }
 
 /** Loads `bytes` as a shared object; returns the path it was opened by. */
