@@ -11,6 +11,7 @@ import { runTrace } from "./lib/session/run.ts";
 import { startUprobeWarmup } from "./lib/session/uprobe_warmup.ts";
 import { mark } from "./lib/timing.ts";
 import { libbpfVersionLine } from "./lib/session/version_report.ts";
+import { ensureProc } from "./lib/session/container_requirements.ts";
 
 async function main(argv: string[]): Promise<number> {
   mark("modules loaded");
@@ -24,8 +25,10 @@ async function main(argv: string[]): Promise<number> {
       console.log(libbpfVersionLine());
       return 0;
     case "pid-info":
+      ensureProc();
       return runPidInfo(request.pidText, request.json);
     case "trace": {
+      ensureProc();
       startUprobeWarmup(import.meta.url);
       const { settings } = await loadSettings({
         cli: request.trace.settings,

@@ -2,14 +2,14 @@
 # Runs a command in a container-like root built from a bare Debian rootfs (scripts/bare-rootfs.sh),
 # without touching the rootfs or the real /. As root:
 #
-#   scripts/bare-container.sh ROOTFS [--private-pid] [--no-sys] [--no-tracefs] \
+#   scripts/bare-container.sh ROOTFS [--private-pid] [--no-sys] [--no-tracefs] [--no-proc] \
 #     [--copy SRC:DEST]... -- CMD [ARG...]
 #
 # A new private mount namespace (and with --private-pid a new PID namespace too, CMD's parent
 # being its PID 1; without it the host's PIDs are visible, like `docker run --pid=host`). In it:
 # a tmpfs holds an overlay whose lower layer is ROOTFS (writes go to the tmpfs); each --copy puts
 # a host file into it (the artifact, Deno, a test program); any libbpf/libelf is removed; /dev is
-# bound through; /proc is a fresh mount (showing the namespace's PIDs); /sys is a fresh sysfs
+# bound through; /proc is a fresh mount (showing the namespace's PIDs; none with --no-proc); /sys is a fresh sysfs
 # (unless --no-sys) with tracefs on /sys/kernel/tracing (unless --no-tracefs), as a container
 # started with `-v /sys/kernel/tracing:/sys/kernel/tracing` would have it; then CMD runs chrooted.
 set -euo pipefail
@@ -45,12 +45,14 @@ shift
 [ -f "$rootfs/.ghostscope-rootfs" ] || die "$rootfs is not a rootfs made by scripts/bare-rootfs.sh"
 sys=1
 tracefs=1
+proc=1
 copies=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --private-pid) ;;
     --no-sys) sys=0 ;;
     --no-tracefs) tracefs=0 ;;
+    --no-proc) proc=0 ;;
     --copy)
       copies+=("$2")
       shift
@@ -79,7 +81,7 @@ for copy in "${copies[@]}"; do
 done
 find "$root" -xdev \( -name 'libbpf.so*' -o -name 'libelf.so*' -o -name 'libelf-*.so' \) -delete
 mount --rbind /dev "$root/dev"
-mount -t proc proc "$root/proc"
+if [ "$proc" = 1 ]; then mount -t proc proc "$root/proc"; fi
 if [ "$sys" = 1 ]; then
   mount -t sysfs sysfs "$root/sys"
   if [ "$tracefs" = 1 ]; then mount -t tracefs tracefs "$root/sys/kernel/tracing"; fi

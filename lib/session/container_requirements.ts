@@ -21,6 +21,15 @@ export const CONTAINER_HINT = {
 } as const;
 
 /**
+ * Throws the one-line reason when /proc is not mounted: every run reads it (and without it Deno
+ * itself aborts on the first `Deno.execPath()`), so this is checked before anything else.
+ */
+export function ensureProc(exists: (path: string) => boolean = pathExists): void {
+  if (exists("/proc/self/stat")) return;
+  throw new RuntimeFailure("/proc is not mounted: mount it (mount -t proc proc /proc)");
+}
+
+/**
  * Throws the one-line reason when sysfs is not mounted at /sys (a container started without it):
  * without this, the missing uprobe PMU would read as a kernel built without uprobes.
  */

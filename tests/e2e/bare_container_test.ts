@@ -9,6 +9,8 @@
  *   `$pid` is that PID and `$host_pid` the host's.
  * - without /sys, and `-t` without tracefs: each fails with the one line naming the mount.
  * - `GHOSTSCOPE_LIBBPF` naming a missing file: one line, exit 1.
+ * - without /proc: the embedded libraries still load (from a temporary file instead of
+ *   /proc/self/fd), and a trace fails with the one line naming /proc (not a Deno panic).
  *
  * Root-only; CI=true runs it (debootstrap comes from scripts/ensure-deps.sh, `make test`'s first
  * step).
@@ -212,5 +214,25 @@ e2eTest(
       oneLine(missing.stderr),
       "ghostscope: GHOSTSCOPE_LIBBPF=/usr/lib/libbpf-missing.so: no such file",
     );
+  },
+);
+
+e2eTest(
+  "bare container without /proc: the embedded libbpf loads from a file; a trace names /proc",
+  async () => {
+    const a = await prepare();
+    const inner = `${ghostscope("--version").join(" ")}; ls -A /tmp | wc -l`;
+    const version = await unshareRun(container(a, ["--no-proc"], ["sh", "-c", inner]), {
+      pidns: 0,
+    });
+    assert.equal(version.code, 0, version.stderr);
+    assert.match(version.stdout, /^libbpf 1\.\d+ \(embedded: Debian libbpf1 /m);
+    assert.match(version.stdout, /^0$/m, "the temporary copies were not removed");
+    const traced = await unshareRun(
+      container(a, ["--no-proc"], ghostscope("-t", TARGET, "-s", SCRIPT)),
+      { pidns: 0 },
+    );
+    assert.equal(traced.code, 1, traced.stderr);
+    assert.match(oneLine(traced.stderr), /^ghostscope: \/proc is not mounted: mount it/);
   },
 );
