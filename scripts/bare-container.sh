@@ -11,7 +11,8 @@
 # a host file into it (the artifact, Deno, a test program); any libbpf/libelf is removed; /dev is
 # bound through; /proc is a fresh mount (showing the namespace's PIDs; none with --no-proc); /sys is a fresh sysfs
 # (unless --no-sys) with tracefs on /sys/kernel/tracing (unless --no-tracefs), as a container
-# started with `-v /sys/kernel/tracing:/sys/kernel/tracing` would have it; then CMD runs chrooted.
+# started with `-v /sys/kernel/tracing:/sys/kernel/tracing` would have it; then CMD runs chrooted
+# with a container's environment (only PATH and HOME).
 set -euo pipefail
 
 if [ "${1:-}" != --inner ]; then
@@ -86,4 +87,6 @@ if [ "$sys" = 1 ]; then
   mount -t sysfs sysfs "$root/sys"
   if [ "$tracefs" = 1 ]; then mount -t tracefs tracefs "$root/sys/kernel/tracing"; fi
 fi
-exec chroot "$root" /bin/sh -c 'cd / && exec "$@"' bare-container "$@"
+# A container's environment, not the caller's (whose variables may name files that are not there).
+exec env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+  chroot "$root" /bin/sh -c 'cd / && exec "$@"' bare-container "$@"

@@ -44,7 +44,10 @@ rm -rf "$LIB"
 mv "$LIB.tmp" "$LIB"
 cat >"$BIN.tmp" <<LAUNCHER
 #!/bin/sh
-# ghostscope launcher written by 'make install': the bundle, run by the Deno installed next to it.
+# ghostscope launcher written by 'make install': the bundle, run by the Deno installed next to it
+# (without Deno's update check, which would print its own lines on stderr).
+DENO_NO_UPDATE_CHECK=1
+export DENO_NO_UPDATE_CHECK
 exec '$LIB/deno' run -A --no-config --no-lock --no-npm --no-remote '$LIB/ghostscope.js' "\$@"
 LAUNCHER
 chmod 0755 "$BIN.tmp"

@@ -17,7 +17,7 @@ export const UPROBE_PMU_DIR = "/sys/bus/event_source/devices/uprobe";
 export const CONTAINER_HINT = {
   sysfs: "docker run -v /sys:/sys:ro, or --privileged",
   tracefs: "-v /sys/kernel/tracing:/sys/kernel/tracing",
-  capabilities: "--privileged, or --cap-add BPF --cap-add PERFMON --cap-add SYS_PTRACE",
+  capabilities: "--privileged, or --cap-add SYS_ADMIN --cap-add SYS_PTRACE",
 } as const;
 
 /**

@@ -236,3 +236,31 @@ e2eTest(
     assert.match(oneLine(traced.stderr), /^ghostscope: \/proc is not mounted: mount it/);
   },
 );
+
+e2eTest(
+  "bare container with capabilities dropped: one line naming them; the capabilities it names suffice",
+  async () => {
+    const a = await prepare();
+    const target = await spawnTarget("target");
+    const args = ["-p", String(target.hostPid), "-s", SCRIPT, "--max-events", "2"];
+    const none = await unshareRun(
+      container(a, [], ["setpriv", "--bounding-set=-all", ...ghostscope(...args)]),
+      { pidns: 0 },
+    );
+    assert.equal(none.code, 1, none.stderr);
+    assert.match(
+      oneLine(none.stderr),
+      /^ghostscope: root privileges .*CAP_SYS_ADMIN.* --cap-add SYS_ADMIN --cap-add SYS_PTRACE\)$/,
+    );
+    const named = await unshareRun(
+      container(a, [], [
+        "setpriv",
+        "--bounding-set=-all,+sys_admin,+sys_ptrace",
+        ...ghostscope(...args),
+      ]),
+      { pidns: 0 },
+    );
+    assert.equal(named.code, 0, named.stderr);
+    assert.equal(events(named.stdout.split("\n")).length, 2, named.stdout);
+  },
+);
