@@ -12,7 +12,7 @@
 # bound through; /proc is a fresh mount (showing the namespace's PIDs; none with --no-proc); /sys is a fresh sysfs
 # (unless --no-sys) with tracefs on /sys/kernel/tracing (unless --no-tracefs), as a container
 # started with `-v /sys/kernel/tracing:/sys/kernel/tracing` would have it; then CMD runs chrooted
-# with a container's environment (only PATH and HOME).
+# with a container's environment (only PATH, HOME and DENO_NO_UPDATE_CHECK=1).
 set -euo pipefail
 
 if [ "${1:-}" != --inner ]; then
@@ -88,5 +88,7 @@ if [ "$sys" = 1 ]; then
   if [ "$tracefs" = 1 ]; then mount -t tracefs tracefs "$root/sys/kernel/tracing"; fi
 fi
 # A container's environment, not the caller's (whose variables may name files that are not there).
+# Deno's update check is off: its notices are Deno's, not ghostscope's.
 exec env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+  DENO_NO_UPDATE_CHECK=1 \
   chroot "$root" /bin/sh -c 'cd / && exec "$@"' bare-container "$@"

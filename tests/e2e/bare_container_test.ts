@@ -264,3 +264,24 @@ e2eTest(
     assert.equal(events(named.stdout.split("\n")).length, 2, named.stdout);
   },
 );
+
+e2eTest(
+  "bare container with CAP_SYS_ADMIN but not CAP_SYS_PTRACE: a host process needs SYS_PTRACE, said in one line",
+  async () => {
+    const a = await prepare();
+    const target = await spawnTarget("target");
+    const res = await unshareRun(
+      container(a, [], [
+        "setpriv",
+        "--bounding-set=-all,+sys_admin",
+        ...ghostscope("-p", String(target.hostPid), "-s", SCRIPT),
+      ]),
+      { pidns: 0 },
+    );
+    assert.equal(res.code, 1, res.stderr);
+    assert.match(
+      oneLine(res.stderr),
+      /CAP_SYS_PTRACE is needed; in a container, --cap-add SYS_PTRACE\)$/,
+    );
+  },
+);
