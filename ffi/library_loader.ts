@@ -176,17 +176,18 @@ function openFromMemory(soname: string, bytes: Uint8Array): string {
       // No /proc (or it refuses): fall back to a file.
     }
   }
-  const dir = Deno.makeTempDirSync({ prefix: "ghostscope-lib-" });
-  const path = `${dir}/${soname}`;
+  let dir: string | undefined;
   try {
+    dir = Deno.makeTempDirSync({ prefix: "ghostscope-lib-" });
+    const path = `${dir}/${soname}`;
     Deno.writeFileSync(path, bytes, { mode: 0o500 });
     handles.push(Deno.dlopen(path, {}));
+    return path; // removed below: the loader keeps the mapping, and later binds match the name
   } catch (err) {
     throw new LibraryLoadError(soname, `cannot load the embedded ${soname}: ${oneLine(err)}`);
   } finally {
-    Deno.removeSync(dir, { recursive: true });
+    if (dir !== undefined) Deno.removeSync(dir, { recursive: true });
   }
-  return path;
 }
 
 function writeAll(fd: number, bytes: Uint8Array): void {
