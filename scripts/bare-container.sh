@@ -84,7 +84,7 @@ find "$root" -xdev \( -name 'libbpf.so*' -o -name 'libelf.so*' -o -name 'libelf-
 mount --rbind /dev "$root/dev"
 if [ "$proc" = 1 ]; then mount -t proc proc "$root/proc"; fi
 if [ "$sys" = 1 ]; then
-  mount -t sysfs sysfs "$root/sys"
+  mount -t sysfs -o ro sysfs "$root/sys" # read-only, as Docker mounts it
   if [ "$tracefs" = 1 ]; then mount -t tracefs tracefs "$root/sys/kernel/tracing"; fi
 fi
 # A container's environment, not the caller's (whose variables may name files that are not there).
