@@ -39,7 +39,7 @@ scripts/embedded-libs.sh "$STAGE/ffi/embedded_libs_payload.ts"
 # and the embedded libbpf's line.
 smoke() {
   local out
-  if ! out=$(cd "$2" && timeout 20 "${@:3}" --version </dev/null 2>&1); then
+  if ! out=$(cd "$2" && env -u GHOSTSCOPE_LIBBPF timeout 20 "${@:3}" --version </dev/null 2>&1); then
     echo "$out" | tail -n 5 >&2
     echo "ghostscope: $1 does not run: '--version' failed" >&2
     return 1
