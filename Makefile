@@ -12,7 +12,7 @@ FIXTURES_DIR := tests/fixtures
 DEMO_SCRIPT := scripts/demo.gs
 DEMO_DURATION ?= 5
 
-.PHONY: deps fixtures check test demo build bench clean distclean shellcheck
+.PHONY: deps fixtures check test demo build install bench clean distclean shellcheck
 
 deps:
 	@scripts/ensure-deps.sh
@@ -35,6 +35,11 @@ demo: deps fixtures
 
 build: deps
 	@scripts/build.sh
+
+# `make install [PREFIX=/usr/local]`: a `ghostscope` command in PREFIX/bin (scripts/install.sh).
+PREFIX ?= /usr/local
+install: build
+	@scripts/install.sh '$(PREFIX)'
 
 # Runs the bundle users run (dist/ghostscope.js, rebuilt first) next to bpftrace; the report goes to
 # bench/out/latest.md; the README's table is regenerated from that run (bench/readme_table.ts).

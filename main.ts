@@ -10,6 +10,8 @@ import { runPidInfo } from "./lib/session/pid_info.ts";
 import { runTrace } from "./lib/session/run.ts";
 import { startUprobeWarmup } from "./lib/session/uprobe_warmup.ts";
 import { mark } from "./lib/timing.ts";
+import { libbpfVersionLine } from "./lib/session/version_report.ts";
+import { ensureProc } from "./lib/session/container_requirements.ts";
 
 async function main(argv: string[]): Promise<number> {
   mark("modules loaded");
@@ -20,8 +22,10 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case "version":
       console.log(`ghostscope ${VERSION}`);
+      console.log(libbpfVersionLine());
       return 0;
     case "pid-info":
+      ensureProc();
       return runPidInfo(request.pidText, request.json);
     case "discover": {
       const { settings } = await loadSettings({
@@ -32,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
       return runDiscover(request.discover, settings);
     }
     case "trace": {
+      ensureProc();
       startUprobeWarmup(import.meta.url);
       const { settings } = await loadSettings({
         cli: request.trace.settings,

@@ -1,11 +1,19 @@
 /**
- * libbpf.so.1, opened on first use so that `--help` and unit tests never need it. Opening it also
- * routes libbpf's own log lines to a debug sink (silent unless `GHOSTSCOPE_DEBUG=1`).
+ * libbpf, opened on first use so that `--help` and unit tests never need it: the artifact's
+ * embedded copy, `GHOSTSCOPE_LIBBPF`, or the host's libbpf.so.1 (see library_loader.ts). Opening
+ * it also routes libbpf's own log lines to a debug sink (silent unless `GHOSTSCOPE_DEBUG=1`).
  *
  * libbpf 1.x returns `-errno` from its functions directly ({@link checkLibbpf}).
  */
-import { BpfError, errnoText, NotSupportedError } from "./errors.ts";
+import { BpfError, errnoText } from "./errors.ts";
+import { EMBEDDED_LIBRARIES } from "./embedded_libs_payload.ts";
 import { lazySymbols } from "./lazy_symbols.ts";
+import {
+  libbpfLocation,
+  LibbpfOrigin,
+  LibraryLoadError,
+  systemLibbpfMissing,
+} from "./library_loader.ts";
 import { libc } from "./libc.ts";
 import { allocBytes, fromCString } from "./pointers.ts";
 
@@ -48,6 +56,8 @@ const LIBBPF_SYMBOLS = {
   /** Takes `int (*)(enum libbpf_print_level, const char *fmt, va_list)`; returns the old one. */
   libbpf_set_print: { parameters: ["function"], result: "pointer" },
   libbpf_strerror: { parameters: ["i32", "buffer", "usize"], result: "i32" },
+  libbpf_major_version: { parameters: [], result: "u32" },
+  libbpf_minor_version: { parameters: [], result: "u32" },
 } as const;
 
 /** The bound libbpf functions. */
@@ -66,7 +76,6 @@ export type LibbpfLogSink = (level: LibbpfLogLevel, message: string) => void;
 /** `int (*)(enum libbpf_print_level level, const char *format, va_list args)`. */
 const PRINT_CALLBACK = { parameters: ["i32", "pointer", "pointer"], result: "i32" } as const;
 
-const LIBRARY = "libbpf.so.1";
 const LOG_LINE_MAX = 4096;
 
 let libbpfSymbols: LibbpfSymbols | undefined;
@@ -82,17 +91,38 @@ const logLine = allocBytes(LOG_LINE_MAX);
  */
 export function libbpf(): LibbpfSymbols {
   if (libbpfSymbols === undefined) {
-    const symbols = lazySymbols(
-      LIBRARY,
-      LIBBPF_SYMBOLS,
-      () => new NotSupportedError(LIBRARY, `${LIBRARY} not found: install the libbpf1 package`),
-    );
+    const where = libbpfLocation(EMBEDDED_LIBRARIES);
+    const symbols = lazySymbols(where.path, LIBBPF_SYMBOLS, (err) => {
+      if (where.origin === LibbpfOrigin.System) return systemLibbpfMissing();
+      return new LibraryLoadError(where.path, `${where.detail}: ${(err as Error).message}`);
+    });
     // Binding the print hook opens the library: a missing libbpf fails here, on the first call.
     if (logSink === undefined) logSink = defaultLogSink();
     installPrintCallback(symbols);
     libbpfSymbols = symbols;
   }
   return libbpfSymbols;
+}
+
+/** The libbpf in use: its version (from libbpf itself) and where it came from. */
+export interface LibbpfVersion {
+  major: number;
+  minor: number;
+  origin: LibbpfOrigin;
+  /** The Debian package and version, the override's path, or the soname. */
+  detail: string;
+}
+
+/** Opens libbpf if needed and asks it for its version. @throws {LibraryLoadError} */
+export function libbpfVersion(): LibbpfVersion {
+  const symbols = libbpf();
+  const where = libbpfLocation(EMBEDDED_LIBRARIES);
+  return {
+    major: symbols.libbpf_major_version(),
+    minor: symbols.libbpf_minor_version(),
+    origin: where.origin,
+    detail: where.detail,
+  };
 }
 
 /**

@@ -34,6 +34,10 @@ const LIBC_SYMBOLS = {
   mmap: { parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"], result: "pointer" },
   /** `int munmap(void *addr, size_t len)`. */
   munmap: { parameters: ["pointer", "usize"], result: "i32" },
+  /** `int memfd_create(const char *name, unsigned flags)`: holds an embedded library. */
+  memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
+  /** `ssize_t write(int fd, const void *buf, size_t count)`. */
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   /** Formats libbpf's `va_list` log messages. */
   vsnprintf: { parameters: ["buffer", "usize", "pointer", "pointer"], result: "i32" },
 } as const;

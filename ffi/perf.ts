@@ -78,9 +78,13 @@ function readUprobePmu(): UprobePmu {
     type = Number(Deno.readTextFileSync(`${UPROBE_PMU}/type`).trim());
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
+    // No PMU directory at all: sysfs is not mounted (a container), not a kernel without uprobes.
+    const why = pathPresent("/sys/bus/event_source/devices")
+      ? "kernel built without CONFIG_UPROBE_EVENTS?"
+      : "sysfs is not mounted at /sys: mount it, or in a container add -v /sys:/sys:ro";
     throw new NotSupportedError(
       "uprobe PMU",
-      `uprobes are not available: ${UPROBE_PMU}/type is missing (kernel built without CONFIG_UPROBE_EVENTS?)`,
+      `uprobes are not available: ${UPROBE_PMU}/type is missing (${why})`,
     );
   }
   // `format/retprobe` reads "config:0"; bit 0 is the long-standing value.
@@ -93,6 +97,15 @@ function readUprobePmu(): UprobePmu {
   }
   uprobePmu = { type, retprobeBit };
   return uprobePmu;
+}
+
+function pathPresent(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** `pid=-1, cpu=0` watches every process; `pid=N, cpu=-1` one process on any CPU. */
@@ -179,7 +192,8 @@ export function tracepointId(spec: TracepointSpec): number {
   if (root === null) {
     throw new NotSupportedError(
       "tracefs",
-      "tracefs is not mounted: run `mount -t tracefs nodev /sys/kernel/tracing`",
+      "tracefs is not mounted: run `mount -t tracefs nodev /sys/kernel/tracing` " +
+        "(in a container: -v /sys/kernel/tracing:/sys/kernel/tracing)",
     );
   }
   const path = `${root}/events/${spec.category}/${spec.name}/id`;

@@ -15,7 +15,8 @@ LOCAL_DENO_DIR="$ROOT/.tools/deno"
 LOCAL_DENO="$LOCAL_DENO_DIR/node_modules/@deno/linux-x64-glibc/deno"
 DENO_NPM_SPEC="deno@2.9"
 
-PACKAGES=(libbpf1 gcc make bpftool bpftrace util-linux gdb libc6-dbg binutils "$@")
+# debootstrap: the bare-container e2e test builds its Debian rootfs with it (scripts/bare-rootfs.sh).
+PACKAGES=(libbpf1 gcc make bpftool bpftrace util-linux gdb libc6-dbg binutils debootstrap "$@")
 
 say() { echo "ensure-deps: $*"; }
 die() {

@@ -51,4 +51,4 @@ SCRIPT
   builtins: $pid $tid (target's namespace view) $host_pid $input_pid $timestamp $func
 
 Events go to stdout, status and errors to stderr. Exit codes: 0 ok, 1 runtime failure,
-2 usage or input error. Needs root (or CAP_BPF + CAP_PERFMON + CAP_SYS_PTRACE).`;
+2 usage or input error. Needs root (CAP_SYS_ADMIN; CAP_SYS_PTRACE for others' processes).`;

@@ -11,6 +11,7 @@
 
 import { MapType, probeHelper, probeMapType, ProgType } from "../../ffi/bpf.ts";
 import { BpfHelper } from "../../bpf/helpers.ts";
+import { LibraryLoadError } from "../../ffi/library_loader.ts";
 
 /** The environment variable that forces the namespace helper off. */
 export const FORCE_NO_NS_HELPER_ENV = "GHOSTSCOPE_FORCE_NO_NS_HELPER";
@@ -59,11 +60,15 @@ function envFlag(value: string | undefined): boolean {
     (TRUTHY_ENV_VALUES as readonly string[]).includes(value.trim().toLowerCase());
 }
 
-/** Runs one probe; a probe that throws counts as "not available" and records why. */
+/**
+ * Runs one probe; a probe that throws counts as "not available" and records why. A libbpf that
+ * cannot be loaded is not a kernel answer: it stops the run with its own message.
+ */
 function runProbe(name: string, fn: () => boolean, errors: string[]): boolean | undefined {
   try {
     return fn();
   } catch (error) {
+    if (error instanceof LibraryLoadError) throw error;
     errors.push(`${name} probe failed: ${(error as Error).message}`);
     return undefined;
   }

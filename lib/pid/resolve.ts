@@ -326,8 +326,14 @@ export function resolvePidViews(
     targetNs = readPidNs(procPid, { procRoot, access });
   } catch (error) {
     if (isGoneError(error)) throw new UsageError(notVisibleMessage(pid, selfNs));
+    // Root without CAP_SYS_PTRACE (a container's default) may not look into a more privileged
+    // process's namespaces.
+    const hint = error instanceof Deno.errors.PermissionDenied
+      ? " (a process more privileged than ghostscope: CAP_SYS_PTRACE is needed; in a container, " +
+        "--cap-add SYS_PTRACE)"
+      : "";
     throw new RuntimeFailure(
-      `cannot read ${procPath(procRoot, procPid, "ns", "pid")}: ${(error as Error).message}`,
+      `cannot read ${procPath(procRoot, procPid, "ns", "pid")}: ${(error as Error).message}${hint}`,
     );
   }
 

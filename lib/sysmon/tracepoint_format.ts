@@ -58,7 +58,8 @@ export const readTracefsFormat: FormatReader = (category, name) => {
   const root = tracefsRoot();
   if (root === null) {
     throw new RuntimeFailure(
-      "tracefs is not mounted (needed for sysmon): run `mount -t tracefs nodev /sys/kernel/tracing`",
+      "tracefs is not mounted (needed for sysmon): run `mount -t tracefs nodev /sys/kernel/tracing` " +
+        "(in a container: -v /sys/kernel/tracing:/sys/kernel/tracing)",
     );
   }
   return Deno.readTextFileSync(`${root}/events/${category}/${name}/format`);

@@ -202,7 +202,7 @@ async function denoDir(): Promise<string> {
   return JSON.parse(new TextDecoder().decode(out.stdout)).denoDir;
 }
 
-e2eTest("trace errors: without root, one line asking for root or CAP_BPF (exit 1)", async () => {
+e2eTest("trace errors: without root, one line asking for CAP_SYS_ADMIN (exit 1)", async () => {
   const target = await spawnTarget("target", ["20"]);
   // nobody needs a writable DENO_DIR holding the npm packages (no network needed).
   const home = await Deno.makeTempDir({ prefix: "gs_nobody_" });
@@ -239,7 +239,7 @@ e2eTest("trace errors: without root, one line asking for root or CAP_BPF (exit 1
       return;
     }
     const res = await asNobody(ghostscopeArgv(["-p", String(target.pid), "-s", SCRIPT]));
-    assertFails(res, 1, /^ghostscope: root privileges \(or CAP_BPF and CAP_PERFMON\) are needed/);
+    assertFails(res, 1, /^ghostscope: root privileges \(CAP_SYS_ADMIN, which/);
     // Input errors still win over the missing privileges.
     const bad = await asNobody(ghostscopeArgv(["-p", "abc", "-s", SCRIPT]));
     assertFails(bad, 2, /-p expects a positive process id/);
